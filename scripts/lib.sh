@@ -1,0 +1,27 @@
+# Shared shell helpers for the set-up scripts. Source it; it defines functions only.
+
+# say MESSAGE...: one progress line on stderr, prefixed so it stands out in long logs.
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+# ensure_packages PKG...: installs the Debian packages that are missing; elsewhere says what to install.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "not a Debian/Ubuntu system: install these (or your distribution's equivalents) and run again: ${missing[*]}"
+    return 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    say "run as root (or: sudo apt-get install -y ${missing[*]})"
+    return 1
+  fi
+  say "installing ${missing[*]}"
+  # Refresh the package lists at most once an hour; a fresh machine has none.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
