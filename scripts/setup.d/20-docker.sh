@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The Docker side of the set-up: Debian's engine (started when it does not answer), arm64 emulation for
+# `docker run --platform linux/arm64`, the Dockerfile's pinned Debian base image (made locally with debootstrap,
+# since no registry can be reached here), and the registry, skopeo and docker-compose the image tests use.
+# Idempotent: every step checks first, so a second run takes a fraction of a second.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+# Debian's own client (BuildKit built in) comes before /usr/local/bin/docker, a client without buildx.
+export PATH="/usr/bin:/usr/sbin:$PATH"
+# The Dockerfile's first line names the same tag; on a user's machine Docker simply pulls it.
+base_image=$(sed -n 's/^ARG DEBIAN_IMAGE=//p' "$(dirname "$0")/../../Dockerfile")
+base_suite=bookworm
+debian_mirror=http://deb.debian.org/debian
+
+ensure_packages docker.io docker-compose docker-registry skopeo debootstrap qemu-user-static
+
+# --- the engine ------------------------------------------------------------------------------------------------
+docker_answers() { docker info >/dev/null 2>&1; }
+if ! docker_answers; then
+  if [ "$(id -u)" -ne 0 ]; then
+    say "the Docker engine does not answer; start it (as root: dockerd &) and run again"
+    exit 1
+  fi
+  # A dockerd that is still starting owns the pid file: wait for it instead of starting a second one.
+  if ! { [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; then
+    say "starting the Docker engine (log: /var/log/dockerd.log)"
+    setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+  fi
+  for _ in $(seq 1 60); do docker_answers && break; sleep 0.5; done
+  docker_answers || { say "the Docker engine did not come up; see /var/log/dockerd.log"; exit 1; }
+fi
+
+# --- arm64 emulation -------------------------------------------------------------------------------------------
+# The F flag opens the interpreter once at registration, so it also works inside containers.
+if [ "$(uname -m)" != aarch64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    say "arm64 emulation is not registered; as root: cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register"
+    exit 1
+  fi
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  say "registering qemu-aarch64 with binfmt_misc"
+  cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
+fi
+if [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && ! grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+  echo 1 > /proc/sys/fs/binfmt_misc/qemu-aarch64
+fi
+
+# --- the Dockerfile's base image -------------------------------------------------------------------------------
+if ! docker image inspect "$base_image" >/dev/null 2>&1; then
+  # Prefer the real image when a registry happens to be reachable; here none is, so build it from Debian's archive.
+  if ! timeout 60 docker pull -q "$base_image" >/dev/null 2>&1; then
+    say "making $base_image with debootstrap (about 30 s)"
+    rootfs=$(mktemp -d /tmp/asm-web-service-rootfs.XXXXXX)
+    trap 'rm -rf "$rootfs"' EXIT
+    debootstrap --variant=minbase "$base_suite" "$rootfs" "$debian_mirror" >/tmp/asm-web-service-debootstrap.log 2>&1 \
+      || { say "debootstrap failed; see /tmp/asm-web-service-debootstrap.log"; exit 1; }
+    # Keep the image lean and give it what the official image has: PATH and a default command.
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | docker import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'CMD ["bash"]' - "$base_image" >/dev/null
+    rm -rf "$rootfs"
+    trap - EXIT
+  fi
+fi
