@@ -1,0 +1,157 @@
+/**
+ * Validates synthesized Kubernetes objects against the upstream OpenAPI v3 spec, the one the API server itself
+ * serves: api/openapi-spec/v3/*.json inside the k8s.io/kubernetes Go module, fetched with `go mod download` from
+ * the Go module proxy (and cached in the Go module cache, which the cluster build shares).
+ *
+ * The spec is used as published, with three mechanical tightenings that mirror what `kubectl apply` enforces:
+ * unknown fields are errors (kubectl's default `--validate=strict`), int32/int64 formats are range-checked, and
+ * list-type "map"/"set" lists must not repeat keys.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+
+/** The Kubernetes release whose schema is used; keep it in step with scripts/cluster/versions.sh. */
+export const KUBERNETES_SCHEMA_VERSION = 'v1.37.2';
+
+type Schema = Record<string, unknown>;
+interface GroupVersionKind { group: string; version: string; kind: string }
+
+/** The `go` command: from PATH, else the usual install location. */
+function goCommand(): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+  }
+  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
+  throw new Error('the schema check needs Go (to fetch k8s.io/kubernetes from the Go module proxy): install golang-go');
+}
+
+/** Downloads (or finds in the module cache) k8s.io/kubernetes@version; returns its api/openapi-spec/v3 folder. */
+export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
+  const output = execFileSync(goCommand(), ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
+    cwd: tmpdir(), // outside any module, so no go.mod is read or changed
+    encoding: 'utf8',
+    env: { ...process.env, GOFLAGS: '-mod=mod' },
+    maxBuffer: 1 << 20,
+    timeout: 600_000,
+  });
+  const { Dir, Error: downloadError } = JSON.parse(output) as { Dir?: string; Error?: string };
+  if (downloadError || !Dir) throw new Error(`go mod download k8s.io/kubernetes@${version}: ${downloadError ?? 'no Dir'}`);
+  return join(Dir, 'api', 'openapi-spec', 'v3');
+}
+
+/** The spec file that serves an apiVersion: `v1` is the core group, `GROUP/VERSION` the others. */
+function specFileFor(apiVersion: string): string {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  return group === '' ? `api__${version}_openapi.json` : `apis__${group}__${version}_openapi.json`;
+}
+
+/** Rewrites refs to JSON-Schema definitions and forbids unknown fields, as the API server does with strict validation. */
+function tighten(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(tighten);
+  if (node === null || typeof node !== 'object') return node;
+  const schema: Schema = {};
+  for (const [key, value] of Object.entries(node as Schema)) {
+    if (key === '$ref' && typeof value === 'string') {
+      schema[key] = value.replace('#/components/schemas/', '#/definitions/');
+    } else if (key === 'properties' && value && typeof value === 'object') {
+      schema[key] = Object.fromEntries(Object.entries(value as Schema).map(([name, sub]) => [name, tighten(sub)]));
+    } else {
+      schema[key] = tighten(value);
+    }
+  }
+  const open = schema['additionalProperties'] !== undefined || schema['x-kubernetes-preserve-unknown-fields'] === true;
+  if (schema['properties'] && !open) schema['additionalProperties'] = false;
+  return schema;
+}
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  const integerIn = (min: number, max: number) => ({
+    type: 'number' as const,
+    validate: (value: number) => Number.isInteger(value) && value >= min && value <= max,
+  });
+  ajv.addFormat('int32', integerIn(-(2 ** 31), 2 ** 31 - 1));
+  ajv.addFormat('int64', integerIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+  // Formats the spec names but whose syntax the API server checks elsewhere.
+  for (const format of ['byte', 'date-time', 'double', 'int-or-string']) ajv.addFormat(format, true);
+  ajv.addKeyword({
+    keyword: 'x-kubernetes-list-map-keys',
+    type: 'array',
+    schemaType: 'array',
+    errors: false,
+    validate: (keys: string[], items: Array<Record<string, unknown>>) => {
+      const seen = new Set(items.map((item) => JSON.stringify(keys.map((key) => item?.[key]))));
+      return seen.size === items.length;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'x-kubernetes-list-type',
+    type: 'array',
+    schemaType: 'string',
+    errors: false,
+    validate: (listType: string, items: unknown[]) =>
+      listType !== 'set' || new Set(items.map((item) => JSON.stringify(item))).size === items.length,
+  });
+  return ajv;
+}
+
+/** One problem found in one object. */
+export interface SchemaProblem { object: string; message: string }
+
+/** Validates objects against the spec of one Kubernetes release; loads each API group's file once. */
+export class KubernetesSchemaValidator {
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly loadedFiles = new Map<string, Schema>();
+
+  constructor(private readonly specDir: string) {}
+
+  /** Every problem of every object: a missing schema for its apiVersion/kind, or schema violations. */
+  validate(objects: unknown[]): SchemaProblem[] {
+    const problems: SchemaProblem[] = [];
+    for (const object of objects) {
+      const { apiVersion, kind, metadata } = (object ?? {}) as { apiVersion?: string; kind?: string; metadata?: { name?: string } };
+      const label = `${apiVersion} ${kind} ${metadata?.name ?? '(no name)'}`;
+      const validator = typeof apiVersion === 'string' && typeof kind === 'string' ? this.validatorFor(apiVersion, kind) : undefined;
+      if (!validator) {
+        problems.push({ object: label, message: `no schema for apiVersion ${apiVersion} kind ${kind}` });
+        continue;
+      }
+      if (!validator(object)) {
+        for (const error of validator.errors ?? []) {
+          const detail = error.params && 'additionalProperty' in error.params ? ` (${error.params.additionalProperty})` : '';
+          problems.push({ object: label, message: `${error.instancePath || '/'} ${error.message}${detail}` });
+        }
+      }
+    }
+    return problems;
+  }
+
+  private validatorFor(apiVersion: string, kind: string): ValidateFunction | undefined {
+    const key = `${apiVersion} ${kind}`;
+    if (this.validators.has(key)) return this.validators.get(key);
+    const definitions = this.definitionsIn(specFileFor(apiVersion));
+    if (!definitions) return undefined;
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    const name = Object.keys(definitions).find((candidate) => {
+      const gvks = (definitions[candidate] as Schema)['x-kubernetes-group-version-kind'] as GroupVersionKind[] | undefined;
+      return gvks?.some((gvk) => gvk.group === group && gvk.version === version && gvk.kind === kind);
+    });
+    if (!name) return undefined;
+    const validator = newAjv().compile({ $ref: `#/definitions/${name}`, definitions });
+    this.validators.set(key, validator);
+    return validator;
+  }
+
+  private definitionsIn(file: string): Schema | undefined {
+    if (!this.loadedFiles.has(file)) {
+      const path = join(this.specDir, file);
+      if (!existsSync(path)) return undefined;
+      const spec = JSON.parse(readFileSync(path, 'utf8')) as { components: { schemas: Schema } };
+      this.loadedFiles.set(file, tighten(spec.components.schemas) as Schema);
+    }
+    return this.loadedFiles.get(file);
+  }
+}
