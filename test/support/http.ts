@@ -1,0 +1,347 @@
+// Raw-socket HTTP helpers for byte-exact tests: a connection that records every byte and how it ended,
+// a strict parser for the server's responses, and the golden responses of test/server/golden/.
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { repoRoot, type Arch } from './server.js';
+
+export const CRLF = '\r\n';
+
+/** How a connection ended from our side's point of view. */
+export type Ending = 'open' | 'fin' | 'reset';
+
+/** A TCP connection to 127.0.0.1 that keeps everything it received and notes FIN, reset and close times. */
+export class RawConnection {
+  readonly socket: net.Socket;
+  private chunks: Buffer[] = [];
+  private total = 0;
+  ending: Ending = 'open';
+  endedAt = 0;
+  closed = false;
+  private waiters = new Set<() => void>();
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.total += chunk.length;
+      this.wake();
+    });
+    socket.on('end', () => {
+      if (this.ending === 'open') {
+        this.ending = 'fin';
+        this.endedAt = performance.now();
+      }
+      this.wake();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // ECONNRESET (and EPIPE on our writes) mean the server reset the connection.
+      if (this.ending === 'open' || error.code === 'ECONNRESET') {
+        this.ending = 'reset';
+        this.endedAt = performance.now();
+      }
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      if (this.ending === 'open') {
+        this.ending = 'fin';
+        this.endedAt = performance.now();
+      }
+      this.wake();
+    });
+  }
+
+  static open(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
+      socket.setNoDelay(true);
+      const connection = new RawConnection(socket);
+      socket.once('connect', () => resolve(connection));
+      socket.once('error', reject);
+    });
+  }
+
+  private wake() {
+    for (const waiter of this.waiters) waiter();
+  }
+
+  /** Resolves when condition() holds or the connection ended, or after timeoutMs; returns condition(). */
+  waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (condition() || this.closed || this.ending === 'reset') finish();
+      };
+      const timer = setTimeout(() => finish(), timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(condition());
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  received(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  get receivedLength(): number {
+    return this.total;
+  }
+
+  write(data: string | Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, () => resolve());
+    });
+  }
+
+  /** Sends the bytes one at a time, each in its own segment, with a pause between them. */
+  async writeByteByByte(data: string | Buffer, pauseMs = 1): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    for (const byte of bytes) {
+      await this.write(Buffer.from([byte]));
+      await sleep(pauseMs);
+    }
+  }
+
+  /** Waits until the received bytes parse as at least `count` complete responses. */
+  async waitForResponses(count: number, timeoutMs: number, isHead: HeadRule = () => false): Promise<ParsedResponse[]> {
+    await this.waitFor(() => tryParse(this.received(), isHead).responses.length >= count, timeoutMs);
+    return tryParse(this.received(), isHead).responses;
+  }
+
+  /** Waits for the server to end the connection: 'fin', 'reset', or 'open' if it did not within timeoutMs. */
+  async waitForEnd(timeoutMs: number): Promise<Ending> {
+    await this.waitFor(() => this.ending !== 'open', timeoutMs);
+    return this.ending;
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Aborts with a TCP reset (SO_LINGER 0), as a crashing or impatient client does. */
+  reset(): void {
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface ParsedResponse {
+  status: number;
+  reason: string;
+  /** Header lines in order, as sent. */
+  headers: [string, string][];
+  /** The head through its empty line. */
+  head: Buffer;
+  body: Buffer;
+  /** Whether a body followed the head (false for answers to HEAD). */
+  hasBody: boolean;
+  /** The whole response as sent. */
+  raw: Buffer;
+}
+
+/** For response number i: true if it answers a HEAD (no body), false if not, 'unknown' to infer from the bytes. */
+export type HeadRule = (index: number) => boolean | 'unknown';
+
+export class MalformedResponse extends Error {}
+
+const statusPrefix = Buffer.from('HTTP/1.1 ', 'latin1');
+
+/**
+ * Parses a byte stream of responses strictly: status line `HTTP/1.1 NNN Reason`, header lines `Name: value`,
+ * all CRLF, Content-Length required. Returns the complete responses and the bytes left over (an incomplete
+ * response, when more is still to come). Throws MalformedResponse on anything that is not a response.
+ */
+export function parseResponses(stream: Buffer, isHead: HeadRule = () => false): { responses: ParsedResponse[]; rest: Buffer } {
+  const responses: ParsedResponse[] = [];
+  let offset = 0;
+  while (offset < stream.length) {
+    const prefixEnd = Math.min(stream.length, offset + statusPrefix.length);
+    if (!stream.subarray(offset, prefixEnd).equals(statusPrefix.subarray(0, prefixEnd - offset))) {
+      throw new MalformedResponse(`expected 'HTTP/1.1 ' at byte ${offset}, got ${JSON.stringify(stream.subarray(offset, offset + 40).toString('latin1'))}`);
+    }
+    const headEnd = stream.indexOf('\r\n\r\n', offset, 'latin1');
+    if (headEnd < 0) {
+      if (stream.length - offset > 16384) throw new MalformedResponse('response head without an end');
+      break;
+    }
+    const head = stream.subarray(offset, headEnd + 4);
+    const lines = head.toString('latin1').slice(0, -4).split('\r\n');
+    const statusMatch = /^HTTP\/1\.1 ([1-5]\d\d) ([A-Za-z][A-Za-z -]*)$/.exec(lines[0]);
+    if (!statusMatch) throw new MalformedResponse(`bad status line ${JSON.stringify(lines[0])}`);
+    const headers: [string, string][] = [];
+    for (const line of lines.slice(1)) {
+      const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+): ([\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)$/.exec(line);
+      if (!match) throw new MalformedResponse(`bad header line ${JSON.stringify(line)}`);
+      headers.push([match[1], match[2]]);
+    }
+    const lengthHeaders = headers.filter(([name]) => name.toLowerCase() === 'content-length');
+    if (lengthHeaders.length !== 1 || !/^\d+$/.test(lengthHeaders[0][1])) {
+      throw new MalformedResponse(`response needs exactly one numeric Content-Length: ${JSON.stringify(lines)}`);
+    }
+    const contentLength = Number(lengthHeaders[0][1]);
+    const bodyStart = headEnd + 4;
+    let hasBody: boolean;
+    const rule = isHead(responses.length);
+    if (rule === 'unknown') {
+      // A body never starts like a response, so what follows the head tells whether there is one.
+      const next = stream.subarray(bodyStart, bodyStart + statusPrefix.length);
+      const nextIsResponse = statusPrefix.subarray(0, next.length).equals(next);
+      hasBody = contentLength > 0 && next.length > 0 && !nextIsResponse;
+    } else {
+      hasBody = !rule;
+    }
+    const end = hasBody ? bodyStart + contentLength : bodyStart;
+    if (end > stream.length) break;
+    responses.push({
+      status: Number(statusMatch[1]),
+      reason: statusMatch[2],
+      headers,
+      head,
+      body: stream.subarray(bodyStart, end),
+      hasBody,
+      raw: stream.subarray(offset, end),
+    });
+    offset = end;
+  }
+  return { responses, rest: stream.subarray(offset) };
+}
+
+/** parseResponses, but a malformed stream yields what parsed before the problem (for waiting loops). */
+function tryParse(stream: Buffer, isHead: HeadRule) {
+  try {
+    return parseResponses(stream, isHead);
+  } catch {
+    return { responses: [] as ParsedResponse[], rest: stream };
+  }
+}
+
+export function header(response: ParsedResponse, name: string): string | undefined {
+  return response.headers.find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+}
+
+const goldenDir = path.join(repoRoot, 'test', 'server', 'golden');
+
+export function pageLength(arch: Arch): number {
+  return Number(readFileSync(path.join(repoRoot, 'build', `linux-${arch}`, 'gen', 'page-length.txt'), 'utf8').trim());
+}
+
+/**
+ * A golden response (test/server/golden/NAME.http) with its page length filled in; `close` turns
+ * `Connection: keep-alive` into `Connection: close`, the only difference the contract allows.
+ */
+export function golden(name: string, options: { arch?: Arch; close?: boolean } = {}): Buffer {
+  let text = readFileSync(path.join(goldenDir, `${name}.http`), 'latin1');
+  if (text.includes('{{page_length}}')) {
+    if (!options.arch) throw new Error(`golden ${name} needs an architecture for its page length`);
+    text = text.replace('{{page_length}}', String(pageLength(options.arch)));
+  }
+  if (options.close) {
+    if (!text.includes('\r\nConnection: keep-alive\r\n')) throw new Error(`golden ${name} has no keep-alive to close`);
+    text = text.replace('\r\nConnection: keep-alive\r\n', '\r\nConnection: close\r\n');
+  }
+  return Buffer.from(text, 'latin1');
+}
+
+/** Makes byte comparisons readable in assertion diffs (CR and LF shown, other controls escaped). */
+export function show(bytes: Buffer): string {
+  return bytes
+    .toString('latin1')
+    .replace(/[\x00-\x1f\x7f-\xff]/g, (char) =>
+      char === '\n' ? '\\n\n' : char === '\r' ? '\\r' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
+}
+
+export interface ExchangeResult {
+  bytes: Buffer;
+  ending: Ending;
+  responses: ParsedResponse[];
+  /** ms from the last write to the server's FIN or reset (NaN if it stayed open). */
+  closeAfterMs: number;
+}
+
+/**
+ * Opens a connection, sends `request` and collects the answer until `responses` complete responses arrived
+ * and, if `untilEnd`, until the server ends the connection (or timeoutMs passes).
+ */
+export async function exchange(
+  port: number,
+  request: string | Buffer,
+  options: { responses?: number; untilEnd?: boolean; timeoutMs?: number; isHead?: HeadRule; halfClose?: boolean } = {},
+): Promise<ExchangeResult> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const connection = await RawConnection.open(port, { allowHalfOpen: true });
+  try {
+    await connection.write(request);
+    const sentAt = performance.now();
+    if (options.halfClose) connection.end();
+    if (options.responses !== undefined) await connection.waitForResponses(options.responses, timeoutMs, options.isHead);
+    if (options.untilEnd) await connection.waitForEnd(timeoutMs);
+    const bytes = Buffer.from(connection.received());
+    return {
+      bytes,
+      ending: connection.ending,
+      responses: parseResponses(bytes, options.isHead).responses,
+      closeAfterMs: connection.ending === 'open' ? NaN : connection.endedAt - sentAt,
+    };
+  } finally {
+    connection.destroy();
+  }
+}
+
+/** A well-formed HTTP/1.1 request for the tests (Host included unless given). */
+export function request(method: string, target: string, headers: string[] = [], version = 'HTTP/1.1'): string {
+  const hasHost = headers.some((line) => /^host:/i.test(line));
+  const all = hasHost || version === 'HTTP/1.0' ? headers : ['Host: 127.0.0.1', ...headers];
+  return `${method} ${target} ${version}\r\n${all.map((line) => `${line}\r\n`).join('')}\r\n`;
+}
+
+/** Status codes the contract allows, with the golden file of each (keep-alive variant where one exists). */
+const goldenByStatus: Record<number, string> = {
+  400: '400', 404: '404', 405: '405', 408: '408', 431: '431', 501: '501', 503: '503', 505: '505',
+};
+
+/**
+ * Every response the contract allows from this build, exactly, with and without body (HEAD) and in both
+ * Connection variants where the contract allows both: the reference for fuzzing and hostile input.
+ */
+export function allowedResponses(arch: Arch, page: Buffer): Map<string, { status: number; close: boolean }> {
+  const allowed = new Map<string, { status: number; close: boolean }>();
+  const add = (full: Buffer, status: number) => {
+    const text = full.toString('latin1');
+    const headEnd = text.indexOf('\r\n\r\n') + 4;
+    const close = text.includes('\r\nConnection: close\r\n');
+    allowed.set(text, { status, close });
+    allowed.set(text.slice(0, headEnd), { status, close });
+  };
+  for (const close of [false, true]) {
+    add(Buffer.concat([golden('page-head', { arch, close }), page]), 200);
+    add(golden('health', { close }), 200);
+  }
+  for (const [status, name] of Object.entries(goldenByStatus)) {
+    const bytes = golden(name);
+    add(bytes, Number(status));
+    if (bytes.includes('Connection: keep-alive')) add(golden(name, { close: true }), Number(status));
+  }
+  return allowed;
+}
+
+/** A request head of exactly `size` bytes (request line, Host, one padding header, empty line). */
+export function headOfSize(size: number, target = '/'): string {
+  const start = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: `;
+  const end = '\r\n\r\n';
+  return start + 'p'.repeat(size - start.length - end.length) + end;
+}
