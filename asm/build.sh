@@ -72,7 +72,7 @@ tool() {
 link() {
   case $1 in
     amd64)
-      nasm -f elf64 -w+all -w-reloc-abs-dword -I "$2/" -I asm/x86_64/ -o "$2/main.o" asm/x86_64/main.asm
+      nasm -f elf64 -w+all -I "$2/" -I asm/x86_64/ -o "$2/main.o" asm/x86_64/main.asm
       ld=$(tool x86_64-linux-gnu-ld x86_64) ;;
     arm64)
       "$(tool aarch64-linux-gnu-as aarch64)" -I "$2" -I asm/arm64 -o "$2/main.o" asm/arm64/main.s

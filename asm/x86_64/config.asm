@@ -1,0 +1,152 @@
+; Configuration from the environment, and the few lines the server prints.
+
+; read_config: reads every setting of setting_table from the environment into `settings`; a bad value ends the
+; process with a message naming the variable.
+; IN: [envp]   OUT: settings, port_text, port_text_len   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r13, r14
+read_config:
+        lea     r13, [setting_table]
+        lea     r14, [settings]
+.next:
+        lea     rax, [settings_end]
+        cmp     r14, rax
+        je      .port_text
+        movzx   ecx, byte [r13 + S_NAME_LEN]
+        mov     esi, [r13 + S_NAME]
+        call    find_env
+        movzx   edx, word [r13 + S_DEFAULT]
+        test    rax, rax
+        jz      .store
+        mov     rsi, rax
+        call    parse_uint
+        jc      .invalid
+        cmp     ax, [r13 + S_MIN]
+        jb      .invalid
+        cmp     ax, [r13 + S_MAX]
+        ja      .invalid
+        mov     edx, eax
+.store:
+        mov     [r14], edx
+        add     r13, SETTING_SIZE
+        add     r14, 4
+        jmp     .next
+.port_text:
+        ; PORT as the user wrote it, for messages ("8080" by default)
+        lea     rsi, [name_port]
+        mov     ecx, name_port_len
+        call    find_env
+        test    rax, rax
+        jnz     .measure
+        lea     rax, [default_port]
+.measure:
+        mov     [port_text], rax
+        mov     rdi, rax
+.count:
+        cmp     byte [rdi], 0
+        je      .counted
+        inc     rdi
+        jmp     .count
+.counted:
+        sub     rdi, rax
+        mov     [port_text_len], edi
+        ret
+.invalid:
+        lea     rsi, [msg_invalid]
+        mov     edx, msg_invalid_len
+        call    print_error
+        mov     esi, [r13 + S_NAME]
+        movzx   edx, byte [r13 + S_NAME_LEN]
+        call    print_stderr
+        lea     rsi, [msg_expected]
+        mov     edx, msg_expected_len
+        call    print_stderr
+        mov     esi, [r13 + S_RANGE]
+        movzx   edx, byte [r13 + S_RANGE_LEN]
+        call    print_stderr
+        lea     rsi, [msg_expected_end]
+        mov     edx, msg_expected_end_len
+        call    print_stderr
+        mov     edi, 2
+        jmp     exit
+
+; find_env: looks a variable up in the environment.
+; IN: rsi = name, ecx = its length   OUT: rax = its value (after "NAME="), or 0   CLOBBERS: rdx, rdi, r8
+find_env:
+        mov     r8, [envp]
+.next:
+        mov     rdi, [r8]
+        add     r8, 8
+        test    rdi, rdi
+        jz      .missing
+        xor     edx, edx
+.compare:
+        mov     al, [rsi + rdx]
+        cmp     al, [rdi + rdx]
+        jne     .next
+        inc     edx
+        cmp     edx, ecx
+        jb      .compare
+        cmp     byte [rdi + rdx], '='
+        jne     .next
+        lea     rax, [rdi + rdx + 1]
+        ret
+.missing:
+        xor     eax, eax
+        ret
+
+; parse_uint: reads a decimal number that is the whole of a NUL-terminated string.
+; IN: rsi = string   OUT: eax = value; CF = 1 if empty, not all digits, or above 65535   CLOBBERS: rcx, rsi
+parse_uint:
+        xor     eax, eax
+        movzx   ecx, byte [rsi]
+        test    ecx, ecx
+        jz      .bad
+.digit:
+        sub     ecx, '0'
+        cmp     ecx, 9
+        ja      .bad
+        imul    eax, eax, 10
+        add     eax, ecx
+        cmp     eax, 65535
+        ja      .bad
+        inc     rsi
+        movzx   ecx, byte [rsi]
+        test    ecx, ecx
+        jnz     .digit
+        ret                                     ; CF = 0 from test
+.bad:
+        stc
+        ret
+
+; print_error: writes "asm-web-service: " and a message on stderr.
+; IN: rsi = message, edx = its length   CLOBBERS: rax, rcx, rdi, r11, and rsi/rdx as print_stderr
+print_error:
+        push    rdx
+        push    rsi
+        lea     rsi, [msg_prefix]
+        mov     edx, msg_prefix_len
+        call    print_stderr
+        pop     rsi
+        pop     rdx
+        ; fall through
+
+; print_stderr / print: writes bytes to stderr / to a descriptor.
+; IN: rsi = bytes, edx = count (edi = descriptor for print)   CLOBBERS: rax, rcx, r11
+print_stderr:
+        mov     edi, 2
+print:
+        mov     eax, SYS_write
+        syscall
+        ret
+
+; print_port: writes PORT as the user gave it.
+; IN: edi = descriptor   CLOBBERS: rax, rcx, rdx, rsi, r11
+print_port:
+        mov     rsi, [port_text]
+        mov     edx, [port_text_len]
+        jmp     print
+
+; exit: ends the process (every thread) with a status.
+; IN: edi = status
+exit:
+        mov     eax, SYS_exit_group
+        syscall

@@ -1,0 +1,399 @@
+; Connections: reading requests, writing responses (partial writes finished later), timers and closing.
+; Every routine here takes rbx = the connection's record and r12d = its descriptor, and keeps both.
+
+; on_connection_event: handles one epoll event of a connection.
+; IN: rbx, r12d, r13d = epoll events   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
+on_connection_event:
+        cmp     dword [rbx + C_DEADLINE], 0
+        je      .done                           ; closed earlier in this batch of events
+        test    r13d, EPOLLERR | EPOLLHUP
+        jnz     close_connection
+        test    r13d, EPOLLRDHUP
+        jz      .ready
+        or      byte [rbx + C_FLAGS], F_EOF
+.ready:
+        cmp     dword [rbx + C_RESP], 0
+        je      on_readable
+        test    r13d, EPOLLOUT
+        jnz     flush_pending
+.done:
+        ret
+
+; on_readable: reads what the client sent (after any input kept from before) and answers it.
+; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
+on_readable:
+        test    byte [rbx + C_FLAGS], F_LINGER
+        jnz     discard_input
+.again:
+        movzx   ecx, word [rbx + C_CARRY]
+        mov     r13d, ecx
+        jrcxz   .read
+        mov     esi, r12d                       ; the kept input goes first
+        shl     rsi, HEAD_SHIFT
+        add     rsi, carry_buffers
+        lea     rdi, [read_buffer]
+        rep     movsb
+.read:
+        mov     edx, HEAD_MAX
+        sub     edx, r13d
+        mov     r15d, edx                       ; room: a read that fills it may have left more behind
+        mov     edi, r12d
+        lea     rsi, [read_buffer]
+        add     rsi, r13
+        mov     eax, SYS_read
+        syscall
+        test    rax, rax
+        jg      .got
+        jz      .eof
+        cmp     rax, -EAGAIN
+        jne     close_connection                ; reset by the client
+        xor     eax, eax
+        jmp     .got
+.eof:
+        or      byte [rbx + C_FLAGS], F_EOF
+.got:
+        add     r13d, eax
+        cmp     eax, r15d
+        sete    r15b
+        push    r15
+        call    serve_input
+        pop     r15
+        jc      .done                           ; closed, lingering, or waiting to write
+        test    r15b, r15b
+        jnz     .again
+.done:
+        ret
+
+; serve_input: answers every complete request in read_buffer, with one writev per batch, and keeps the rest.
+; IN: rbx, r12d, r13d = bytes in read_buffer
+; OUT: CF = 1 when the connection is no longer reading (closed, lingering, or a response is pending)
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
+serve_input:
+        xor     r14d, r14d                      ; input offset
+.batch:
+        xor     r15d, r15d                      ; responses gathered
+.next:
+        cmp     r14d, r13d
+        jae     .send
+        mov     rax, [rbx + C_BODY]
+        test    rax, rax
+        jz      .parse
+        mov     ecx, r13d                       ; a body still arriving: skip what is here of it
+        sub     ecx, r14d
+        cmp     rax, rcx
+        jbe     .skip_body
+        mov     rax, rcx
+.skip_body:
+        add     r14d, eax
+        sub     [rbx + C_BODY], rax
+        jmp     .next
+.parse:
+        lea     rsi, [read_buffer]
+        add     rsi, r14
+        mov     ecx, r13d
+        sub     ecx, r14d
+        call    parse_request
+        test    rax, rax
+        jz      .send                           ; the head is not complete yet
+        add     r14d, edx
+        mov     [rbx + C_BODY], r9
+        imul    edi, r15d, ENTRY_SIZE
+        add     rdi, batch
+        mov     [rdi + E_RESP], eax
+        mov     [rdi + E_POS], r14d
+        mov     [rdi + E_BODY], r9
+        inc     r15d
+        test    r8b, R_CLOSE
+        jnz     .closing
+        mov     [rdi + E_FLAGS], r8d
+        cmp     r15d, BATCH_MAX
+        jb      .next
+        jmp     .send
+.closing:
+        ; Nothing after a closing response is read as a request. If more input is here or a body is still
+        ; to come, close gently so the client reads this response rather than a reset.
+        cmp     r14d, r13d
+        jb      .linger
+        test    r9, r9
+        jz      .last
+.linger:
+        or      r8b, R_LINGER
+.last:
+        mov     [rdi + E_FLAGS], r8d
+        mov     r14d, r13d
+.send:
+        test    r15d, r15d
+        jz      .keep_rest
+        call    send_batch
+        jc      .stopped
+        cmp     r15d, BATCH_MAX
+        je      .batch                          ; a full batch went out: answer the rest
+.keep_rest:
+        call    keep_input
+        test    byte [rbx + C_FLAGS], F_EOF
+        jnz     .eof
+        mov     eax, [now_sec]
+        cmp     word [rbx + C_CARRY], 0
+        jne     .in_request
+        cmp     qword [rbx + C_BODY], 0
+        jne     .in_request
+        and     byte [rbx + C_FLAGS], ~F_INHEAD
+        add     eax, [cfg_keepalive]
+        mov     [rbx + C_DEADLINE], eax
+        clc
+        ret
+.in_request:
+        test    byte [rbx + C_FLAGS], F_INHEAD
+        jnz     .reading                        ; the head timer runs from the head's first byte
+        or      byte [rbx + C_FLAGS], F_INHEAD
+        add     eax, [cfg_header_timeout]
+        mov     [rbx + C_DEADLINE], eax
+.reading:
+        clc
+        ret
+.eof:
+        call    close_connection                ; the client sent all it will and has every answer
+.stopped:
+        stc
+        ret
+
+; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in the connection's carry buffer.
+; IN: rbx, r12d, r13d, r14d   CLOBBERS: rcx, rsi, rdi
+keep_input:
+        mov     ecx, r13d
+        sub     ecx, r14d
+        mov     [rbx + C_CARRY], cx
+        lea     rsi, [read_buffer]
+        add     rsi, r14
+        mov     edi, r12d
+        shl     rdi, HEAD_SHIFT
+        add     rdi, carry_buffers
+        rep     movsb
+        ret
+
+; send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
+; pending response, and the input after that response's request is kept to be answered later.
+; IN: rbx, r12d, r13d = bytes in read_buffer, r15d = entries in batch (> 0)
+; OUT: CF = 1 when the connection is no longer reading   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+send_batch:
+        lea     rdi, [iovecs]
+        lea     r11, [batch]
+        mov     ecx, r15d
+.gather:
+        push    rcx
+        mov     eax, [r11 + E_RESP]
+        mov     edx, [r11 + E_FLAGS]
+        xor     r8d, r8d
+        call    build_iovecs
+        mov     [r11 + E_LEN], eax
+        add     r11, ENTRY_SIZE
+        pop     rcx
+        loop    .gather
+        call    write_iovecs
+        jc      .closed
+        lea     r11, [batch]
+        mov     edx, r15d
+.find:
+        mov     ecx, [r11 + E_LEN]
+        sub     rax, rcx
+        jb      .partial
+        add     r11, ENTRY_SIZE
+        dec     edx
+        jnz     .find
+        mov     edx, [r11 - ENTRY_SIZE + E_FLAGS]
+        test    dl, R_CLOSE
+        jnz     begin_close_stopped
+        clc
+        ret
+.partial:
+        add     rax, rcx                        ; bytes of this response that went out
+        mov     [rbx + C_SENT], eax
+        mov     eax, [r11 + E_RESP]
+        mov     [rbx + C_RESP], eax
+        mov     eax, [r11 + E_FLAGS]
+        mov     [rbx + C_RFLAGS], al
+        mov     rax, [r11 + E_BODY]
+        mov     [rbx + C_BODY], rax
+        mov     r14d, [r11 + E_POS]             ; the requests after this one are answered later
+        call    keep_input
+        call    start_write_timer
+.closed:
+        stc
+        ret
+
+; flush_pending: writes more of the pending response; once it is all out, goes on with the connection.
+; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
+flush_pending:
+        lea     rdi, [iovecs]
+        mov     eax, [rbx + C_RESP]
+        movzx   edx, byte [rbx + C_RFLAGS]
+        mov     r8d, [rbx + C_SENT]
+        call    build_iovecs
+        mov     r13d, eax
+        call    write_iovecs
+        jc      .done
+        cmp     eax, r13d
+        je      .sent
+        add     [rbx + C_SENT], eax
+        jmp     start_write_timer
+.sent:
+        mov     dword [rbx + C_RESP], 0
+        movzx   edx, byte [rbx + C_RFLAGS]
+        test    dl, R_CLOSE
+        jz      on_readable.again               ; answer the kept input, then read on
+        jmp     begin_close
+.done:
+        ret
+
+; start_write_timer: a pending write must make progress within HEADER_TIMEOUT_SECONDS.
+; IN: rbx   CLOBBERS: rax
+start_write_timer:
+        mov     eax, [now_sec]
+        add     eax, [cfg_header_timeout]
+        mov     [rbx + C_DEADLINE], eax
+        and     byte [rbx + C_FLAGS], ~F_INHEAD
+        ret
+
+; write_iovecs: writev of iovecs up to rdi; a failed connection is closed.
+; IN: rbx, r12d, rdi = end of the iovecs   OUT: rax = bytes written (0 if the socket is full); CF = 1 if closed
+; CLOBBERS: rcx, rdx, rsi, rdi, r11
+write_iovecs:
+        lea     rsi, [iovecs]
+        mov     rdx, rdi
+        sub     rdx, rsi
+        shr     edx, 4
+        mov     edi, r12d
+        mov     eax, SYS_writev
+        syscall
+        cmp     rax, -EAGAIN
+        je      .full
+        cmp     rax, -4095
+        jae     .failed                         ; EPIPE, ECONNRESET: the client is gone
+        clc
+        ret
+.full:
+        xor     eax, eax
+        ret                                     ; CF = 0 from cmp (equal)
+.failed:
+        call    close_connection
+        stc
+        ret
+
+; build_iovecs: appends the iovecs of a response, without the bytes already sent.
+; IN: rdi = next iovec, eax = response descriptor, edx = R_* flags, r8d = bytes to skip
+; OUT: rdi = after the appended iovecs, eax = bytes they hold   CLOBBERS: rcx, rsi, r8, r9, r10
+build_iovecs:
+        mov     r9d, eax
+        mov     r10d, edx
+        xor     eax, eax
+        mov     esi, [r9 + D_STATUS]
+        movzx   ecx, word [r9 + D_STATUS_LEN]
+        call    append_part
+        mov     esi, [r9 + D_TYPE]
+        movzx   ecx, word [r9 + D_TYPE_LEN]
+        call    append_part
+        lea     rsi, [connection_keep_alive]
+        mov     ecx, connection_keep_alive_len
+        test    r10b, R_CLOSE
+        jz      .connection
+        lea     rsi, [connection_close]
+        mov     ecx, connection_close_len
+.connection:
+        call    append_part
+        test    r10b, R_HEAD
+        jnz     .done
+        mov     esi, [r9 + D_BODY]
+        movzx   ecx, word [r9 + D_BODY_LEN]
+        call    append_part
+.done:
+        ret
+
+; append_part: appends one iovec, or skips it (wholly or partly) while bytes to skip remain.
+; IN: rdi = next iovec, rsi = bytes, rcx = length, r8 = bytes to skip, eax = running total
+; OUT: rdi, r8, eax updated   CLOBBERS: rcx, rsi
+append_part:
+        sub     r8, rcx
+        jae     .skipped                        ; all of it was sent before
+        add     rsi, rcx
+        add     rsi, r8                         ; start after the skipped bytes
+        neg     r8
+        mov     rcx, r8
+        xor     r8d, r8d
+        mov     [rdi], rsi
+        mov     [rdi + 8], rcx
+        add     rdi, 16
+        add     eax, ecx
+.skipped:
+        ret
+
+; begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
+; discarding what the client still sends for LINGER_SECONDS, so that it reads the response, not a reset.
+; IN: rbx, r12d, edx = R_* flags of the response   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+begin_close:
+        test    dl, R_LINGER
+        jz      close_connection
+        test    byte [rbx + C_FLAGS], F_EOF
+        jnz     close_connection
+        mov     edi, r12d
+        mov     esi, SHUT_WR
+        mov     eax, SYS_shutdown
+        syscall
+        mov     byte [rbx + C_FLAGS], F_LINGER
+        mov     word [rbx + C_CARRY], 0
+        mov     qword [rbx + C_BODY], 0
+        mov     eax, [now_sec]
+        add     eax, LINGER_SECONDS
+        mov     [rbx + C_DEADLINE], eax
+        ; fall through: input may already be waiting, and epoll reports only new arrivals
+
+; discard_input: reads and drops the input of a lingering connection; closes it at end of input.
+; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+discard_input:
+        mov     edi, r12d
+        lea     rsi, [read_buffer]
+        mov     edx, HEAD_MAX
+        mov     eax, SYS_read
+        syscall
+        cmp     rax, -EAGAIN
+        je      .done
+        test    rax, rax
+        jle     close_connection                ; end of input, or reset
+        cmp     eax, HEAD_MAX
+        je      discard_input
+.done:
+        ret
+
+; begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.
+begin_close_stopped:
+        call    begin_close
+        stc
+        ret
+
+; close_connection: closes the descriptor and frees the record.
+; IN: rbx, r12d   CLOBBERS: rax, rcx, r11
+close_connection:
+        mov     edi, r12d
+        mov     eax, SYS_close
+        syscall
+        xor     eax, eax
+        mov     [rbx + C_DEADLINE], rax
+        mov     [rbx + C_BODY], rax
+        mov     [rbx + C_RESP], rax
+        mov     [rbx + 24], rax
+        dec     dword [active]
+        ret
+
+; on_timeout: the connection's timer fired: a request head that did not complete gets 408; an idle
+; connection, a stalled write, a body that stopped coming or a lingering close is closed.
+; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
+on_timeout:
+        cmp     dword [rbx + C_RESP], 0
+        jne     close_connection
+        test    byte [rbx + C_FLAGS], F_LINGER
+        jnz     close_connection
+        cmp     word [rbx + C_CARRY], 0
+        je      close_connection
+        mov     dword [rbx + C_RESP], response_408
+        mov     byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER
+        mov     dword [rbx + C_SENT], 0
+        jmp     flush_pending

@@ -1,0 +1,422 @@
+; HTTP/1.x request heads: parsing, validation and the choice of response (docs/server.md, "Parsing rules").
+
+; Facts gathered about a request while its head is parsed.
+Q_GET           equ 1
+Q_HEAD          equ 2
+Q_V11           equ 4           ; HTTP/1.1 (else 1.0)
+Q_PAGE          equ 8           ; path "/"
+Q_HEALTH        equ 16          ; path "/health"
+Q_HOST          equ 32          ; a Host header was seen
+Q_LENGTH        equ 64          ; a Content-Length header was seen
+Q_TRANSFER      equ 128         ; a Transfer-Encoding header was seen
+Q_CLOSE         equ 256         ; Connection lists "close"
+Q_KEEP_ALIVE    equ 512         ; Connection lists "keep-alive"
+
+LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes them lower case
+
+; parse_request: parses one request head at the start of the input and chooses its response.
+; IN:  rsi = the head's first byte, ecx = bytes available (> 0)
+; OUT: rax = response descriptor, or 0 when the head is not complete yet
+;      edx = length of the head, r8d = R_* flags, r9 = body length to discard
+; CLOBBERS: rcx, rsi, rdi, r10, r11
+parse_request:
+        push    rbx
+        push    rbp
+        mov     r11, rsi                        ; start of the head
+        lea     rdi, [rsi + rcx]                ; end of the input
+        xor     r10d, r10d
+        xor     r9d, r9d
+.request_line:
+        call    next_line
+        jc      .incomplete
+        mov     rbp, rax
+        cmp     rdx, rsi
+        jne     .method
+        mov     rsi, rax                        ; empty lines before a request are ignored (RFC 9112 2.2)
+        jmp     .request_line
+.method:
+        mov     rcx, rsi
+.method_char:
+        movzx   eax, byte [rcx]
+        bt      [token_chars], eax
+        jnc     .method_end
+        inc     rcx
+        jmp     .method_char
+.method_end:
+        cmp     rcx, rsi
+        je      .bad
+        cmp     byte [rcx], ' '
+        jne     .bad
+        cmp     dword [rsi], 'GET '
+        jne     .not_get
+        or      r10d, Q_GET
+.not_get:
+        cmp     dword [rsi], 'HEAD'
+        jne     .target
+        cmp     byte [rsi + 4], ' '
+        jne     .target
+        or      r10d, Q_HEAD
+.target:
+        lea     rsi, [rcx + 1]
+        cmp     byte [rsi], '/'
+        jne     .bad
+        mov     rcx, rsi
+        xor     ebx, ebx                        ; the first '?', which ends the path
+.target_char:
+        movzx   eax, byte [rcx]
+        cmp     al, ' '
+        je      .target_end
+        sub     al, 0x21                        ; visible characters only
+        cmp     al, 0x7e - 0x21
+        ja      .bad
+        cmp     al, '?' - 0x21
+        jne     .target_next
+        test    rbx, rbx
+        jnz     .target_next
+        mov     rbx, rcx
+.target_next:
+        inc     rcx
+        jmp     .target_char
+.target_end:
+        test    rbx, rbx
+        jnz     .route
+        mov     rbx, rcx
+.route:
+        sub     rbx, rsi                        ; path length
+        cmp     rbx, 1
+        jne     .not_root
+        or      r10d, Q_PAGE
+.not_root:
+        cmp     rbx, 7
+        jne     .version
+        cmp     dword [rsi], '/hea'
+        jne     .version
+        cmp     dword [rsi + 3], 'alth'
+        jne     .version
+        or      r10d, Q_HEALTH
+.version:
+        lea     rsi, [rcx + 1]                  ; "HTTP/d.d" and the line's end
+        mov     rax, rdx
+        sub     rax, rsi
+        cmp     rax, 8
+        jne     .bad
+        cmp     dword [rsi], 'HTTP'
+        jne     .bad
+        cmp     word [rsi + 4], '/1'
+        je      .minor
+        cmp     byte [rsi + 4], '/'
+        jne     .bad
+        mov     al, [rsi + 5]                   ; HTTP/d.d with another major version
+        sub     al, '0'
+        cmp     al, 9
+        ja      .bad
+        cmp     byte [rsi + 6], '.'
+        jne     .bad
+        mov     al, [rsi + 7]
+        sub     al, '0'
+        cmp     al, 9
+        ja      .bad
+        jmp     .unsupported
+.minor:
+        cmp     byte [rsi + 6], '.'
+        jne     .bad
+        mov     al, [rsi + 7]
+        sub     al, '0'
+        cmp     al, 9
+        ja      .bad
+        cmp     al, 1
+        ja      .unsupported
+        jb      .header
+        or      r10d, Q_V11
+
+.header:
+        mov     rsi, rbp
+        call    next_line
+        jc      .incomplete
+        mov     rbp, rax
+        cmp     rdx, rsi
+        je      .head_end
+        mov     rbx, rsi                        ; name: token characters, then ':'
+.name_char:
+        movzx   eax, byte [rbx]
+        bt      [token_chars], eax
+        jnc     .name_end
+        inc     rbx
+        jmp     .name_char
+.name_end:
+        cmp     rbx, rsi
+        je      .bad                            ; also obsolete line folding (a leading space)
+        cmp     byte [rbx], ':'
+        jne     .bad
+        lea     rcx, [rbx + 1]                  ; value: HT, SP, visible, or obs-text
+.value_char:
+        cmp     rcx, rdx
+        jae     .value_end
+        mov     al, [rcx]
+        inc     rcx
+        cmp     al, 9
+        je      .value_char
+        cmp     al, 0x20
+        jb      .bad
+        cmp     al, 0x7f
+        je      .bad
+        jmp     .value_char
+.value_end:
+        mov     rcx, rbx
+        sub     rcx, rsi                        ; name length
+        mov     r8, LOWER_8
+        cmp     ecx, 4
+        je      .host
+        cmp     ecx, 10
+        je      .connection
+        cmp     ecx, 14
+        je      .content_length
+        cmp     ecx, 17
+        jne     .header
+        mov     rax, [rsi]                      ; transfer-encoding
+        or      rax, r8
+        mov     rcx, 'transfer'
+        cmp     rax, rcx
+        jne     .header
+        mov     rax, [rsi + 8]
+        or      rax, r8
+        mov     rcx, '-encodin'
+        cmp     rax, rcx
+        jne     .header
+        mov     al, [rsi + 16]
+        or      al, r8b
+        cmp     al, 'g'
+        jne     .header
+        or      r10d, Q_TRANSFER
+        jmp     .header
+.host:
+        mov     eax, [rsi]
+        or      eax, r8d
+        cmp     eax, 'host'
+        jne     .header
+        bts     r10d, 5                         ; Q_HOST; a second Host is an error
+        jc      .bad
+        jmp     .header
+.content_length:
+        mov     rax, [rsi]
+        or      rax, r8
+        mov     rcx, 'content-'
+        cmp     rax, rcx
+        jne     .header
+        mov     rax, [rsi + 6]
+        or      rax, r8
+        mov     rcx, 't-length'
+        cmp     rax, rcx
+        jne     .header
+        bts     r10d, 6                         ; Q_LENGTH; a second Content-Length is an error
+        jc      .bad
+        lea     rsi, [rbx + 1]
+        call    skip_spaces
+        mov     rbx, rsi
+.digit:
+        cmp     rsi, rdx
+        jae     .digits_end
+        movzx   eax, byte [rsi]
+        sub     eax, '0'
+        cmp     eax, 9
+        ja      .digits_end
+        imul    r9, r9, 10
+        add     r9, rax
+        inc     rsi
+        jmp     .digit
+.digits_end:
+        sub     rbx, rsi
+        neg     rbx                             ; digits
+        jz      .bad
+        cmp     rbx, 15
+        ja      .bad
+        call    skip_spaces
+        cmp     rsi, rdx
+        jne     .bad
+        jmp     .header
+.connection:
+        mov     rax, [rsi]
+        or      rax, r8
+        mov     rcx, 'connecti'
+        cmp     rax, rcx
+        jne     .header
+        mov     ax, [rsi + 8]
+        or      ax, r8w
+        cmp     ax, 'on'
+        jne     .header
+        lea     rsi, [rbx + 1]
+.token:
+        ; the value is a list of tokens separated by commas and spaces
+        cmp     rsi, rdx
+        jae     .header
+        mov     al, [rsi]
+        call    is_separator
+        je      .separator
+        mov     rcx, rsi
+.token_char:
+        inc     rcx
+        cmp     rcx, rdx
+        jae     .token_end
+        mov     al, [rcx]
+        call    is_separator
+        jne     .token_char
+.token_end:
+        mov     rax, rcx
+        sub     rax, rsi                        ; token length
+        cmp     eax, 5
+        jne     .keep_alive
+        mov     eax, [rsi]
+        or      eax, r8d
+        cmp     eax, 'clos'
+        jne     .token_done
+        mov     al, [rsi + 4]
+        or      al, r8b
+        cmp     al, 'e'
+        jne     .token_done
+        or      r10d, Q_CLOSE
+        jmp     .token_done
+.keep_alive:
+        cmp     eax, 10
+        jne     .token_done
+        mov     rax, [rsi]
+        or      rax, r8
+        mov     rbx, 'keep-ali'
+        cmp     rax, rbx
+        jne     .token_done
+        mov     ax, [rsi + 8]
+        or      ax, r8w
+        cmp     ax, 've'
+        jne     .token_done
+        or      r10d, Q_KEEP_ALIVE
+.token_done:
+        mov     rsi, rcx
+        jmp     .token
+.separator:
+        inc     rsi
+        jmp     .token
+
+.head_end:
+        test    r10d, Q_TRANSFER
+        jnz     .not_implemented
+        test    r10d, Q_V11
+        jz      .keep_1_0
+        test    r10d, Q_HOST                    ; HTTP/1.1 requires Host
+        jz      .bad
+        xor     r8d, r8d
+        test    r10d, Q_CLOSE
+        jnz     .close
+        jmp     .draining
+.keep_1_0:
+        xor     r8d, r8d
+        test    r10d, Q_KEEP_ALIVE
+        jz      .close
+.draining:
+        cmp     byte [draining], 0
+        je      .method_flags
+.close:
+        mov     r8d, R_CLOSE
+.method_flags:
+        test    r10d, Q_HEAD
+        jz      .choose
+        or      r8d, R_HEAD
+.choose:
+        lea     rax, [response_404]
+        test    r10d, Q_PAGE | Q_HEALTH
+        jz      .done
+        lea     rax, [response_405]
+        test    r10d, Q_GET | Q_HEAD
+        jz      .done
+        lea     rax, [response_page]
+        test    r10d, Q_PAGE
+        jnz     .done
+        lea     rax, [response_health]
+        cmp     byte [draining], 0
+        je      .done
+        lea     rax, [response_503]
+.done:
+        mov     rdx, rbp
+        sub     rdx, r11
+        pop     rbp
+        pop     rbx
+        ret
+
+.incomplete:
+        mov     rax, rdi
+        sub     rax, r11
+        cmp     rax, HEAD_MAX
+        jae     .too_large
+        xor     eax, eax
+        pop     rbp
+        pop     rbx
+        ret
+.too_large:
+        lea     rax, [response_431]
+        jmp     .error
+.not_implemented:
+        lea     rax, [response_501]
+        jmp     .error
+.unsupported:
+        lea     rax, [response_505]
+        jmp     .error
+.bad:
+        lea     rax, [response_400]
+.error:
+        mov     r8d, R_CLOSE | R_LINGER
+        xor     r9d, r9d
+        xor     edx, edx
+        pop     rbp
+        pop     rbx
+        ret
+
+; next_line: finds the end of the line that starts at rsi.
+; IN: rsi = line start, rdi = end of input
+; OUT: CF = 1 if no LF yet; else rdx = end of the line's content (its CR or LF), rax = next line's start
+next_line:
+        mov     rax, rsi
+.scan:
+        cmp     rax, rdi
+        jae     .more
+        cmp     byte [rax], 10
+        je      .found
+        inc     rax
+        jmp     .scan
+.found:
+        mov     rdx, rax
+        inc     rax
+        cmp     rdx, rsi
+        je      .done
+        cmp     byte [rdx - 1], 13
+        jne     .done
+        dec     rdx
+.done:
+        clc
+        ret
+.more:
+        stc
+        ret
+
+; skip_spaces: moves past spaces and tabs.
+; IN: rsi, rdx = end   OUT: rsi at the first other byte or at rdx
+skip_spaces:
+        cmp     rsi, rdx
+        jae     .done
+        cmp     byte [rsi], ' '
+        je      .skip
+        cmp     byte [rsi], 9
+        jne     .done
+.skip:
+        inc     rsi
+        jmp     skip_spaces
+.done:
+        ret
+
+; is_separator: tells whether a byte separates list tokens (comma, space, tab).
+; IN: al   OUT: ZF = 1 if it does   CLOBBERS: nothing
+is_separator:
+        cmp     al, ','
+        je      .done
+        cmp     al, ' '
+        je      .done
+        cmp     al, 9
+.done:
+        ret

@@ -1,0 +1,154 @@
+; Start-up of the serving processes: signals, limits, the listening sockets and the workers.
+
+; serve: prepares the process, opens the listener, starts the other workers and enters the event loop.
+; IN: settings read   OUT: never returns
+serve:
+        ; TERM and INT are read from a signalfd; PIPE stays blocked so a write to a reset peer fails with EPIPE
+        ; instead of killing the process.
+        mov     edi, SIG_BLOCK
+        lea     rsi, [blocked_signals]
+        xor     edx, edx
+        mov     r10d, 8
+        mov     eax, SYS_rt_sigprocmask
+        syscall
+        ; Raise the soft descriptor limit toward MAX_FDS (as far as the hard limit allows).
+        xor     edi, edi
+        mov     esi, RLIMIT_NOFILE
+        xor     edx, edx
+        lea     r10, [rlimit]
+        mov     eax, SYS_prlimit64
+        syscall
+        mov     rax, [rlimit + 8]
+        cmp     rax, MAX_FDS
+        jbe     .set_limit
+        mov     eax, MAX_FDS
+.set_limit:
+        mov     [rlimit], rax
+        xor     edi, edi
+        mov     esi, RLIMIT_NOFILE
+        lea     rdx, [rlimit]
+        xor     r10d, r10d
+        mov     eax, SYS_prlimit64
+        syscall
+
+        call    open_listener
+        lea     rsi, [msg_listening]
+        mov     edx, msg_listening_len
+        mov     edi, 1
+        call    print
+        mov     edi, 1
+        call    print_port
+        lea     rsi, [newline]
+        mov     edx, 1
+        mov     edi, 1
+        call    print
+
+        mov     r12d, [cfg_workers]
+.fork:
+        dec     r12d
+        jz      event_loop
+        mov     edi, SIGCHLD                    ; clone(SIGCHLD, 0, ...) is fork()
+        xor     esi, esi
+        xor     edx, edx
+        xor     r10d, r10d
+        xor     r8d, r8d
+        mov     eax, SYS_clone
+        syscall
+        test    rax, rax
+        jz      .worker
+        js      event_loop                      ; no more processes: serve with what runs
+        mov     ecx, [child_count]
+        lea     rdx, [child_pids]
+        mov     [rdx + rcx*4], eax
+        inc     dword [child_count]
+        jmp     .fork
+.worker:
+        ; The worker stops when the first process dies, and leaves the terminal's process group so that
+        ; Ctrl-C reaches only the first process, which forwards it.
+        mov     edi, PR_SET_PDEATHSIG
+        mov     esi, SIGTERM
+        mov     eax, SYS_prctl
+        syscall
+        xor     edi, edi
+        xor     esi, esi
+        mov     eax, SYS_setpgid
+        syscall
+        mov     dword [child_count], 0
+        mov     edi, [listen_fd]                ; the first process's socket; each worker has its own
+        mov     eax, SYS_close
+        syscall
+        call    open_listener
+        jmp     event_loop
+
+; open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.
+; OUT: [listen_fd]   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+open_listener:
+        mov     edi, AF_INET
+        mov     esi, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC
+        xor     edx, edx
+        mov     eax, SYS_socket
+        syscall
+        cmp     rax, -4095
+        jae     .fail
+        mov     [listen_fd], eax
+        mov     esi, SO_REUSEADDR               ; restart at once while old connections sit in TIME_WAIT
+        call    enable_option
+        cmp     dword [cfg_workers], 1
+        je      .bind
+        mov     esi, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
+        call    enable_option
+.bind:
+        mov     eax, [cfg_port]
+        xchg    al, ah                          ; network byte order
+        shl     eax, 16
+        or      eax, AF_INET
+        mov     [sockaddr], eax                 ; sin_family, sin_port; sin_addr stays 0.0.0.0
+        mov     edi, [listen_fd]
+        lea     rsi, [sockaddr]
+        mov     edx, 16
+        mov     eax, SYS_bind
+        syscall
+        cmp     rax, -EADDRINUSE
+        je      .in_use
+        cmp     rax, -4095
+        jae     .fail
+        mov     edi, [listen_fd]
+        mov     esi, 4096
+        mov     eax, SYS_listen
+        syscall
+        cmp     rax, -4095
+        jae     .fail
+        ret
+.in_use:
+        lea     rsi, [msg_port]
+        mov     edx, msg_port_len
+        call    print_error
+        mov     edi, 2
+        call    print_port
+        lea     rsi, [msg_in_use]
+        mov     edx, msg_in_use_len
+        jmp     .finish
+.fail:
+        lea     rsi, [msg_cannot_listen]
+        mov     edx, msg_cannot_listen_len
+        call    print_error
+        mov     edi, 2
+        call    print_port
+        lea     rsi, [newline]
+        mov     edx, 1
+.finish:
+        call    print_stderr
+        mov     edi, 1
+        jmp     exit
+
+; enable_option: sets a SOL_SOCKET option of the listener to 1.
+; IN: esi = option   CLOBBERS: rax, rcx, rdx, rdi, r8, r10, r11
+enable_option:
+        mov     edi, [listen_fd]
+        mov     edx, esi
+        mov     esi, SOL_SOCKET
+        lea     r10, [one]
+        mov     r8d, 4
+        mov     eax, SYS_setsockopt
+        syscall
+        ret

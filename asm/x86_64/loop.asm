@@ -1,0 +1,268 @@
+; The event loop: readiness from epoll, new connections, signals, timers and the graceful shutdown.
+
+; event_loop: the worker's main loop.
+; IN: [listen_fd] open   OUT: never returns (ends through finish)
+event_loop:
+        mov     edi, SOCK_CLOEXEC                 ; EPOLL_CLOEXEC has the same value
+        mov     eax, SYS_epoll_create1
+        syscall
+        mov     [epoll_fd], eax
+        mov     edi, -1
+        lea     rsi, [watched_signals]
+        mov     edx, 8
+        mov     r10d, SFD_CLOEXEC | SOCK_NONBLOCK ; SFD_NONBLOCK has the value of SOCK_NONBLOCK
+        mov     eax, SYS_signalfd4
+        syscall
+        mov     [signal_fd], eax
+        mov     edi, eax
+        mov     esi, EPOLLIN
+        call    watch
+        mov     edi, [listen_fd]
+        mov     esi, EPOLLIN | EPOLLET
+        call    watch
+        call    update_clock
+.wait:
+        ; Sleep until an event; with connections, at most 1 s (their timers); while draining, at most until the
+        ; delay's end.
+        mov     r10d, -1
+        cmp     dword [active], 0
+        je      .drain_timeout
+        mov     r10d, 1000
+.drain_timeout:
+        cmp     byte [draining], 0
+        je      .sleep
+        cmp     byte [stopped], 0
+        jne     .sleep
+        mov     rax, [drain_end_ms]
+        sub     rax, [now_ms]
+        jae     .remaining
+        xor     eax, eax
+.remaining:
+        cmp     rax, r10                        ; unsigned: -1 (forever) is the largest
+        jae     .sleep
+        mov     r10d, eax
+.sleep:
+        mov     edi, [epoll_fd]
+        lea     rsi, [events]
+        mov     edx, EVENTS_MAX
+        xor     r8d, r8d
+        mov     r9d, 8
+        mov     eax, SYS_epoll_pwait
+        syscall
+        test    eax, eax
+        jg      .events
+        xor     eax, eax                        ; timeout or EINTR
+.events:
+        imul    eax, eax, EPOLL_EVENT_SIZE
+        lea     rbp, [events]
+        add     rax, rbp
+        push    rax                             ; end of the events
+        call    update_clock
+.event:
+        cmp     rbp, [rsp]
+        jae     .timers
+        mov     r12d, [rbp + EPOLL_DATA]
+        mov     r13d, [rbp]
+        add     rbp, EPOLL_EVENT_SIZE
+        cmp     r12d, [listen_fd]
+        je      .accept
+        cmp     r12d, [signal_fd]
+        je      .signal
+        mov     ebx, r12d
+        shl     ebx, CONN_SHIFT
+        add     rbx, conns
+        call    on_connection_event
+        jmp     .event
+.accept:
+        call    accept_connections
+        jmp     .event
+.signal:
+        call    on_signal
+        jmp     .event
+.timers:
+        pop     rax
+        mov     eax, [now_sec]
+        cmp     eax, [next_sweep]
+        jb      .shutdown
+        call    sweep_timers
+.shutdown:
+        cmp     byte [draining], 0
+        je      .wait
+        cmp     byte [stopped], 0
+        jne     .finished
+        mov     rax, [now_ms]
+        cmp     rax, [drain_end_ms]
+        jb      .wait
+        call    stop_accepting
+.finished:
+        cmp     dword [active], 0
+        jne     .wait
+        jmp     finish
+
+; watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
+; IN: edi = descriptor, esi = events   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+watch:
+        mov     [event_mask], esi
+        mov     [event_mask + EPOLL_DATA], edi
+        mov     edx, edi
+        mov     edi, [epoll_fd]
+        mov     esi, EPOLL_CTL_ADD
+        lea     r10, [event_mask]
+        mov     eax, SYS_epoll_ctl
+        syscall
+        ret
+
+; update_clock: reads the monotonic clock into now_sec and now_ms.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+update_clock:
+        mov     edi, CLOCK_MONOTONIC
+        lea     rsi, [timespec]
+        mov     eax, SYS_clock_gettime
+        syscall
+        mov     rcx, [timespec]
+        mov     [now_sec], ecx
+        imul    rcx, rcx, 1000
+        mov     rax, [timespec + 8]
+        xor     edx, edx
+        mov     esi, 1000000
+        div     rsi
+        add     rax, rcx
+        mov     [now_ms], rax
+        ret
+
+; accept_connections: accepts every waiting connection and starts watching it.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8, r10, r11
+accept_connections:
+        mov     edi, [listen_fd]
+        xor     esi, esi
+        xor     edx, edx
+        mov     r10d, SOCK_NONBLOCK | SOCK_CLOEXEC
+        mov     eax, SYS_accept4
+        syscall
+        cmp     rax, -ECONNABORTED
+        je      accept_connections
+        cmp     rax, -4095
+        jae     .done                           ; EAGAIN: none left (or no descriptors: wait for the next)
+        cmp     eax, MAX_FDS
+        jae     .refuse
+        mov     ebx, eax
+        shl     ebx, CONN_SHIFT
+        add     rbx, conns
+        xor     ecx, ecx
+        mov     [rbx + C_BODY], rcx
+        mov     [rbx + C_RESP], rcx             ; also C_SENT
+        mov     [rbx + C_FLAGS], ecx            ; also C_RFLAGS, C_CARRY
+        mov     ecx, [now_sec]
+        add     ecx, [cfg_keepalive]
+        mov     [rbx + C_DEADLINE], ecx
+        inc     dword [active]
+        cmp     eax, [max_fd]
+        jbe     .watch
+        mov     [max_fd], eax
+.watch:
+        mov     edi, eax
+        mov     esi, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+        call    watch
+        jmp     accept_connections
+.refuse:
+        mov     edi, eax
+        mov     eax, SYS_close
+        syscall
+        jmp     accept_connections
+.done:
+        ret
+
+; on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
+; signal on to the workers.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11, r13
+on_signal:
+        mov     edi, [signal_fd]
+        lea     rsi, [siginfo]
+        mov     edx, SIGNALFD_INFO_SIZE
+        mov     eax, SYS_read
+        syscall
+        test    rax, rax
+        jle     .done
+        mov     rax, [now_ms]
+        cmp     byte [draining], 0
+        jne     .end_delay
+        mov     byte [draining], 1
+        imul    ecx, [cfg_drain], 1000
+        add     rax, rcx
+.end_delay:
+        mov     [drain_end_ms], rax
+        xor     r13d, r13d
+.forward:
+        cmp     r13d, [child_count]
+        jae     .done
+        lea     rax, [child_pids]
+        mov     edi, [rax + r13*4]
+        mov     esi, SIGTERM
+        mov     eax, SYS_kill
+        syscall
+        inc     r13d
+        jmp     .forward
+.done:
+        ret
+
+; sweep_timers: acts on every connection whose timer has fired (see on_timeout); runs once a second.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+sweep_timers:
+        mov     eax, [now_sec]
+        inc     eax
+        mov     [next_sweep], eax
+        xor     r12d, r12d
+        lea     rbx, [conns]
+.next:
+        mov     eax, [rbx + C_DEADLINE]
+        test    eax, eax
+        jz      .skip
+        cmp     eax, [now_sec]
+        ja      .skip
+        call    on_timeout
+.skip:
+        add     rbx, 1 << CONN_SHIFT
+        inc     r12d
+        cmp     r12d, [max_fd]
+        jbe     .next
+        ret
+
+; stop_accepting: ends the drain delay: closes the listener and every connection without a response in
+; flight; those with one close when it is sent.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+stop_accepting:
+        mov     byte [stopped], 1
+        mov     edi, [listen_fd]
+        mov     eax, SYS_close
+        syscall
+        mov     dword [listen_fd], -1
+        xor     r12d, r12d
+        lea     rbx, [conns]
+.next:
+        cmp     dword [rbx + C_DEADLINE], 0
+        je      .skip
+        cmp     dword [rbx + C_RESP], 0
+        je      .close
+        or      byte [rbx + C_RFLAGS], R_CLOSE
+        jmp     .skip
+.close:
+        call    close_connection
+.skip:
+        add     rbx, 1 << CONN_SHIFT
+        inc     r12d
+        cmp     r12d, [max_fd]
+        jbe     .next
+        ret
+
+; finish: waits for the workers (if this is the first process) and exits 0.
+finish:
+        mov     edi, -1
+        xor     esi, esi
+        xor     edx, edx
+        xor     r10d, r10d
+        mov     eax, SYS_wait4
+        syscall
+        cmp     rax, -ECHILD
+        jne     finish
+        xor     edi, edi
+        jmp     exit

@@ -1,0 +1,85 @@
+; asm-web-service for Linux x86_64: the entry file. It includes every module; docs/server.md is the contract.
+;
+; Register conventions between routines: rbx = the connection's record, r12d = its descriptor; the connection
+; routines keep rbx, r12 and rbp, and may change every other register.
+
+        bits    64
+        default rel
+
+%include "syscalls.inc"
+
+MAX_FDS         equ 16384       ; descriptors the connection table covers
+HEAD_MAX        equ 8192        ; the largest request head; also the read buffer and each carry buffer
+HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
+BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
+EVENTS_MAX      equ 64          ; epoll events taken per wait
+LINGER_SECONDS  equ 2           ; how long a half-closed connection may go on sending before it is closed
+WORKERS_MAX     equ 64
+
+; Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
+CONN_SHIFT      equ 5
+C_DEADLINE      equ 0           ; dword: monotonic second at which the connection's timer fires
+C_FLAGS         equ 4           ; byte: F_*
+C_RFLAGS        equ 5           ; byte: R_* of the pending response
+C_CARRY         equ 6           ; word: bytes of unanswered input kept in the connection's carry buffer
+C_BODY          equ 8           ; qword: request body bytes still to read and discard
+C_RESP          equ 16          ; dword: pending response (descriptor address), 0 when none
+C_SENT          equ 20          ; dword: bytes of the pending response already sent
+
+F_LINGER        equ 1           ; half-closed after a closing response; input is discarded
+F_INHEAD        equ 2           ; the timer is the request-head timer
+F_EOF           equ 4           ; the client has shut down its sending side
+
+R_HEAD          equ 1           ; answer to HEAD: no body
+R_CLOSE         equ 2           ; close the connection after this response
+R_LINGER        equ 4           ; ...by half-closing first: the client may still be sending
+
+; Batch entry: a response gathered for one writev, and where its request's head ended.
+E_RESP          equ 0           ; dword: response descriptor
+E_FLAGS         equ 4           ; dword: R_*
+E_POS           equ 8           ; dword: input offset just after the request's head
+E_LEN           equ 12          ; dword: bytes of the response
+E_BODY          equ 16          ; qword: the request's body length
+ENTRY_SIZE      equ 24
+
+; Response descriptor (see responses.asm).
+D_STATUS        equ 0           ; dword: status line and the response's own headers
+D_TYPE          equ 4           ; dword: Content-Type line and "Connection: "
+D_BODY          equ 8           ; dword: body
+D_STATUS_LEN    equ 12          ; word
+D_TYPE_LEN      equ 14          ; word
+D_BODY_LEN      equ 16          ; word
+
+        section .text
+        global  _start
+
+; _start: reads the configuration, then serves or runs the self-probe.
+; IN: rsp = argc, argv..., 0, envp..., 0 (the kernel's initial stack)
+_start:
+        mov     rbp, rsp
+        mov     rax, [rbp]
+        lea     rax, [rbp + rax*8 + 16]
+        mov     [envp], rax
+        call    read_config
+        cmp     qword [rbp], 1
+        je      serve
+        mov     rsi, [rbp + 16]                 ; argv[1]
+        cmp     dword [rsi], 'heal'
+        jne     .usage
+        cmp     dword [rsi + 3], `lth\0`        ; the rest of "health" and its terminator
+        je      probe_health
+.usage:
+        lea     rsi, [msg_usage]
+        mov     edx, msg_usage_len
+        call    print_error
+        mov     edi, 2
+        jmp     exit
+
+%include "config.asm"
+%include "listener.asm"
+%include "loop.asm"
+%include "connection.asm"
+%include "http.asm"
+%include "probe.asm"
+%include "responses.asm"
+%include "state.asm"

@@ -1,0 +1,61 @@
+; The self-probe (`asm-web-service health`): a health check that needs no shell or curl in a scratch image.
+
+; probe_health: asks 127.0.0.1:PORT for /health; exits 0 on a 200 answer, 1 otherwise.
+; IN: settings read   OUT: never returns
+probe_health:
+        mov     edi, AF_INET
+        mov     esi, SOCK_STREAM | SOCK_CLOEXEC
+        xor     edx, edx
+        mov     eax, SYS_socket
+        syscall
+        mov     r12d, eax
+        mov     esi, SO_RCVTIMEO                ; a server that does not answer fails the probe in 2 s
+        call    .set_timeout
+        mov     esi, SO_SNDTIMEO
+        call    .set_timeout
+        mov     eax, [cfg_port]
+        xchg    al, ah
+        shl     eax, 16
+        or      eax, AF_INET
+        mov     [sockaddr], eax
+        mov     dword [sockaddr + 4], 0x0100007f ; 127.0.0.1
+        mov     edi, r12d
+        lea     rsi, [sockaddr]
+        mov     edx, 16
+        mov     eax, SYS_connect
+        syscall
+        test    rax, rax
+        jnz     .unhealthy
+        mov     edi, r12d
+        lea     rsi, [probe_request]
+        mov     edx, probe_request_len
+        call    print
+        mov     edi, r12d
+        lea     rsi, [read_buffer]
+        mov     edx, HEAD_MAX
+        mov     eax, SYS_read
+        syscall
+        cmp     rax, status_ok_len
+        jl      .unhealthy
+        lea     rsi, [read_buffer]
+        lea     rdi, [status_ok]
+        mov     ecx, status_ok_len
+        repe    cmpsb
+        jne     .unhealthy
+        xor     edi, edi
+        jmp     exit
+.unhealthy:
+        mov     edi, 1
+        jmp     exit
+
+; .set_timeout: sets a socket timeout option of the probe's socket to 2 s.
+; IN: r12d = socket, esi = option   CLOBBERS: rax, rcx, rdx, rdi, r8, r10, r11
+.set_timeout:
+        mov     edi, r12d
+        mov     edx, esi
+        mov     esi, SOL_SOCKET
+        lea     r10, [probe_timeout]
+        mov     r8d, 16
+        mov     eax, SYS_setsockopt
+        syscall
+        ret

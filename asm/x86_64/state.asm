@@ -1,0 +1,43 @@
+; Mutable state, all in .bss. Small variables first, so an idle server touches few pages.
+
+        section .bss
+        alignb  16
+envp:           resq 1
+port_text:      resq 1          ; PORT as given, for messages
+port_text_len:  resd 1
+settings:                       ; in the order of setting_table
+cfg_port:       resd 1
+cfg_workers:    resd 1
+cfg_drain:      resd 1          ; seconds
+cfg_keepalive:  resd 1          ; seconds
+cfg_header_timeout: resd 1      ; seconds
+settings_end:
+listen_fd:      resd 1
+epoll_fd:       resd 1
+signal_fd:      resd 1
+active:         resd 1          ; open connections
+max_fd:         resd 1          ; highest descriptor the timers must look at
+now_sec:        resd 1          ; monotonic clock, read after each wait
+next_sweep:     resd 1
+child_count:    resd 1
+now_ms:         resq 1
+drain_end_ms:   resq 1
+draining:       resb 1          ; a signal came: /health says 503, every response closes
+stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
+        alignb  8
+rlimit:         resq 2
+timespec:       resq 2
+sockaddr:       resb 16
+event_mask:     resb EPOLL_EVENT_SIZE
+        alignb  8
+child_pids:     resd WORKERS_MAX
+siginfo:        resb SIGNALFD_INFO_SIZE
+events:         resb EVENTS_MAX * EPOLL_EVENT_SIZE
+        alignb  16
+iovecs:         resq 2 * 4 * BATCH_MAX
+batch:          resb ENTRY_SIZE * BATCH_MAX
+        alignb  64
+read_buffer:    resb HEAD_MAX + 16   ; the slack lets the parser compare a word past the input's end
+        alignb  4096
+conns:          resb MAX_FDS << CONN_SHIFT
+carry_buffers:  resb MAX_FDS * HEAD_MAX
