@@ -1,0 +1,70 @@
+// The README's run command: docker compose builds and starts the service, it turns healthy, serves both routes,
+// runs hardened, and `down` returns in under 2 s. Uses `docker compose` (v2) where installed, else Debian's
+// `docker-compose` (v1, building through BuildKit), on a free port and a project name of its own.
+import { execa } from 'execa';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  containerHealth, docker, dockerEnv, eventually, expectedHeads, fetchRaw, freePort, get, pageField, repoRoot,
+} from './support.js';
+
+const project = `asmwstest${process.pid}`;
+let compose: [string, string[]];
+let hostPort: number;
+let container: string;
+let downMs: number | undefined;
+
+async function runCompose(args: string[]): Promise<string> {
+  const [file, prefix] = compose;
+  const { stdout } = await execa(file, [...prefix, '--project-name', project, ...args], {
+    cwd: repoRoot, all: true, env: { ...dockerEnv, HOST_PORT: String(hostPort) },
+  });
+  return stdout.trim();
+}
+
+beforeAll(async () => {
+  const v2 = await execa('docker', ['compose', 'version'], { env: dockerEnv, reject: false });
+  compose = v2.exitCode === 0 ? ['docker', ['compose']] : ['docker-compose', []];
+  hostPort = await freePort();
+  await runCompose(['up', '--build', '--detach']);
+  container = await runCompose(['ps', '-q', 'asm-web-service']);
+});
+
+afterAll(async () => {
+  if (downMs === undefined) await runCompose(['down']).catch(() => undefined);
+  // The image compose built for this project only; the layers stay cached for the next build.
+  await runCompose(['down', '--rmi', 'local']).catch(() => undefined);
+});
+
+describe('docker compose up --build', () => {
+  test('starts one container that becomes healthy', async () => {
+    expect(container).toMatch(/^[0-9a-f]{12,64}$/);
+    expect(await eventually(async () => (await containerHealth(container)) === 'healthy', 30_000, 500)).toBe(true);
+  });
+
+  test('serves / and /health on the published port', async () => {
+    const page = await fetchRaw(hostPort, get('/'));
+    expect(page.head).toBe(expectedHeads.page(page.body.length));
+    expect(pageField(page.body.toString('utf8'), 'platform')).toMatch(/^linux\/(amd64|arm64)$/);
+    const health = await fetchRaw(hostPort, get('/health'));
+    expect(health.head + health.body.toString('latin1')).toBe(`${expectedHeads.health()}OK`);
+  });
+
+  test('runs hardened: read-only root, all capabilities dropped, no-new-privileges, loopback-only port', async () => {
+    const hostConfig = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', container]));
+    expect(hostConfig.ReadonlyRootfs).toBe(true);
+    expect(hostConfig.CapDrop).toEqual(['ALL']);
+    expect(hostConfig.SecurityOpt).toContain('no-new-privileges:true');
+    expect(hostConfig.PortBindings['8080/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(hostPort) }]);
+  });
+
+  test('docker compose down returns in under 2 s, the server having exited 0 on SIGTERM', async () => {
+    // `docker wait` reports the exit code as the container stops, before `down` removes it.
+    const exitCode = execa('docker', ['wait', container], { env: dockerEnv });
+    const before = performance.now();
+    await runCompose(['down']);
+    downMs = performance.now() - before;
+    expect((await exitCode).stdout.trim()).toBe('0');
+    expect(downMs).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,112 @@
+// The image of each platform, run by the real Docker engine (arm64 emulated with qemu through binfmt_misc):
+// exactly one file, numeric non-root user, read-only root and no capabilities, the HTTP smoke suite, a page that
+// states the binary's and the image's true sizes, a healthcheck that turns healthy, and a stop in under 2 s.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ImageManifest } from '../../scripts/build-image.js';
+import {
+  archs, buildTestImages, containerHealth, docker, eventually, freePort, imageEntries, pageField, platformTag,
+  repoRoot, sizeText, smokeChecks, type Arch,
+} from './support.js';
+
+let manifest: ImageManifest;
+const started: string[] = [];
+
+beforeAll(async () => {
+  manifest = await buildTestImages();
+});
+
+afterAll(async () => {
+  for (const container of started) await docker(['rm', '-f', container]).catch(() => undefined);
+});
+
+/** /proc/<pid>/status of the container's first process, as the host kernel sees it. */
+function processStatus(pid: string): Record<string, string> {
+  const status: Record<string, string> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const [key, ...value] = line.split(':');
+    if (key) status[key] = value.join(':').trim();
+  }
+  return status;
+}
+
+describe.each(archs)('linux/%s image', (arch: Arch) => {
+  let image: string;
+  let container: string;
+  let port: number;
+
+  beforeAll(async () => {
+    image = platformTag(manifest, arch);
+    port = await freePort();
+    // Hardened as in production; DRAIN_SECONDS=0 so the stop below measures the SIGTERM handling alone.
+    container = await docker(['run', '-d', '--platform', `linux/${arch}`, '--read-only', '--cap-drop', 'ALL',
+      '--security-opt', 'no-new-privileges', '-e', 'DRAIN_SECONDS=0', '-p', `127.0.0.1:${port}:8080`, image]);
+    started.push(container);
+    const listening = await eventually(async () =>
+      (await docker(['logs', container])).includes('listening on http://0.0.0.0:8080'), 20_000);
+    expect(listening, 'the server printed its listening line').toBe(true);
+  });
+
+  test('holds exactly one file: the static binary, executable, owned by root', async () => {
+    const { layers, entries } = await imageEntries(image);
+    expect(layers).toBe(1);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ path: 'asm-web-service', type: '-', mode: '-rwxr-xr-x', uid: 0 });
+    expect(entries[0].size).toBe(manifest.platforms[`linux/${arch}`].binarySize);
+  });
+
+  test('is configured as the issue asks: numeric user, port, exec entrypoint, self-probe, OCI labels', async () => {
+    const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', image]));
+    expect(config.User).toBe('65532:65532');
+    expect(Object.keys(config.ExposedPorts)).toEqual(['8080/tcp']);
+    expect(config.Entrypoint).toEqual(['/asm-web-service']);
+    expect(config.Cmd).toBeNull();
+    expect(config.Healthcheck.Test).toEqual(['CMD', '/asm-web-service', 'health']);
+    const labels = config.Labels as Record<string, string>;
+    const packageJson = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    expect(labels['org.opencontainers.image.version']).toBe(packageJson.version);
+    expect(labels['org.opencontainers.image.licenses']).toBe(packageJson.license);
+    expect(labels['org.opencontainers.image.source']).toBe(packageJson.repository.url);
+    expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/);
+    expect(labels['org.opencontainers.image.title']).toBe('asm-web-service');
+    expect(labels['org.opencontainers.image.description']).toMatch(/assembly/);
+  });
+
+  test('runs as uid/gid 65532 with no capabilities, no privilege gain and a read-only root', async () => {
+    const pid = await docker(['inspect', '--format', '{{.State.Pid}}', container]);
+    const status = processStatus(pid);
+    expect(status.Uid.split(/\s+/)).toEqual(['65532', '65532', '65532', '65532']);
+    expect(status.Gid.split(/\s+/)).toEqual(['65532', '65532', '65532', '65532']);
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) expect(status[set], set).toBe('0000000000000000');
+    expect(status.NoNewPrivs).toBe('1');
+    const root = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((line) => line.split(' ')[4] === '/');
+    expect(root?.split(' ')[5].split(',')).toContain('ro');
+  });
+
+  test('passes the HTTP smoke suite: routes, HEAD, 404, keep-alive', async () => {
+    await smokeChecks(port, (actual, expected, what) => expect(actual, what).toEqual(expected));
+  });
+
+  test('its page states this platform, the binary\'s size in the image and the image\'s size as Docker reports it', async () => {
+    const page = await smokeChecks(port, (actual, expected, what) => expect(actual, what).toEqual(expected));
+    const [binary] = (await imageEntries(image)).entries;
+    const imageSize = Number(await docker(['image', 'inspect', '--format', '{{.Size}}', image]));
+    expect(pageField(page, 'platform')).toBe(`linux/${arch}`);
+    expect(pageField(page, 'binary-size')).toBe(sizeText.binary(binary.size));
+    expect(pageField(page, 'image-size')).toBe(sizeText.image(imageSize));
+  });
+
+  test('becomes healthy through its HEALTHCHECK (the binary\'s self-probe)', async () => {
+    expect(await eventually(async () => (await containerHealth(container)) === 'healthy', 30_000, 500)).toBe(true);
+  });
+
+  test('stops on SIGTERM as PID 1: `docker stop` takes under 2 s and the exit code is 0', async () => {
+    const before = performance.now();
+    await docker(['stop', container]);
+    const elapsedMs = performance.now() - before;
+    expect(elapsedMs).toBeLessThan(2000);
+    expect(await docker(['inspect', '--format', '{{.State.ExitCode}}', container])).toBe('0');
+  });
+});
