@@ -72,7 +72,7 @@ tool() {
 link() {
   case $1 in
     amd64)
-      nasm -f elf64 -w+all -I "$2/" -I asm/x86_64/ -o "$2/main.o" asm/x86_64/main.asm
+      nasm -f elf64 -I "$2/" -I asm/x86_64/ -o "$2/main.o" asm/x86_64/main.asm
       ld=$(tool x86_64-linux-gnu-ld x86_64) ;;
     arm64)
       "$(tool aarch64-linux-gnu-as aarch64)" -I "$2" -I asm/arm64 -o "$2/main.o" asm/arm64/main.s
@@ -80,6 +80,33 @@ link() {
   esac
   # -n: no page alignment between sections; -s: stripped; no build id, no separate code segment padding.
   "$ld" -static -n -s --build-id=none -z noseparate-code -z norelro -o "$3" "$2/main.o"
+  drop_section_headers "$3"
+}
+
+# le_number FILE OFFSET BYTES: an unsigned little-endian number from a file.
+le_number() {
+  od -An -t u"$3" -j "$2" -N "$3" "$1" | tr -d ' '
+}
+
+# drop_section_headers FILE: removes the section header table and the section names, which the kernel never
+# reads, and cuts the file at the end of the last loaded byte (the output of `sstrip`).
+drop_section_headers() {
+  phoff=$(le_number "$1" 32 8)
+  phnum=$(le_number "$1" 56 2)
+  end=0
+  i=0
+  while [ "$i" -lt "$phnum" ]; do
+    ph=$((phoff + i * 56))
+    if [ "$(le_number "$1" "$ph" 4)" = 1 ]; then                # PT_LOAD
+      seg_end=$(( $(le_number "$1" $((ph + 8)) 8) + $(le_number "$1" $((ph + 32)) 8) ))
+      [ "$seg_end" -gt "$end" ] && end=$seg_end
+    fi
+    i=$((i + 1))
+  done
+  # e_shoff = 0 (8 bytes at 40), e_shnum = e_shstrndx = 0 (4 bytes at 60)
+  printf '\000\000\000\000\000\000\000\000' | dd of="$1" bs=1 seek=40 conv=notrunc status=none
+  printf '\000\000\000\000' | dd of="$1" bs=1 seek=60 conv=notrunc status=none
+  head -c "$end" "$1" > "$1.tmp" && mv "$1.tmp" "$1" && chmod +x "$1"
 }
 
 build_one() {

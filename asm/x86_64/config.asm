@@ -4,10 +4,10 @@
 ; process with a message naming the variable.
 ; IN: [envp]   OUT: settings, port_text, port_text_len   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r13, r14
 read_config:
-        lea     r13, [setting_table]
-        lea     r14, [settings]
+        mov     r13d, setting_table
+        mov     r14d, settings
 .next:
-        lea     rax, [settings_end]
+        mov     eax, settings_end
         cmp     r14, rax
         je      .port_text
         movzx   ecx, byte [r13 + S_NAME_LEN]
@@ -31,12 +31,12 @@ read_config:
         jmp     .next
 .port_text:
         ; PORT as the user wrote it, for messages ("8080" by default)
-        lea     rsi, [name_port]
+        mov     esi, name_port
         mov     ecx, name_port_len
         call    find_env
         test    rax, rax
         jnz     .measure
-        lea     rax, [default_port]
+        mov     eax, default_port
 .measure:
         mov     [port_text], rax
         mov     rdi, rax
@@ -50,19 +50,19 @@ read_config:
         mov     [port_text_len], edi
         ret
 .invalid:
-        lea     rsi, [msg_invalid]
+        mov     esi, msg_invalid
         mov     edx, msg_invalid_len
         call    print_error
         mov     esi, [r13 + S_NAME]
         movzx   edx, byte [r13 + S_NAME_LEN]
         call    print_stderr
-        lea     rsi, [msg_expected]
+        mov     esi, msg_expected
         mov     edx, msg_expected_len
         call    print_stderr
         mov     esi, [r13 + S_RANGE]
         movzx   edx, byte [r13 + S_RANGE_LEN]
         call    print_stderr
-        lea     rsi, [msg_expected_end]
+        mov     esi, msg_expected_end
         mov     edx, msg_expected_end_len
         call    print_stderr
         mov     edi, 2
@@ -122,7 +122,7 @@ parse_uint:
 print_error:
         push    rdx
         push    rsi
-        lea     rsi, [msg_prefix]
+        mov     esi, msg_prefix
         mov     edx, msg_prefix_len
         call    print_stderr
         pop     rsi
@@ -134,8 +134,7 @@ print_error:
 print_stderr:
         mov     edi, 2
 print:
-        mov     eax, SYS_write
-        syscall
+        sys     SYS_write
         ret
 
 ; print_port: writes PORT as the user gave it.
@@ -148,5 +147,4 @@ print_port:
 ; exit: ends the process (every thread) with a status.
 ; IN: edi = status
 exit:
-        mov     eax, SYS_exit_group
-        syscall
+        sys     SYS_exit_group

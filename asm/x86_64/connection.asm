@@ -31,17 +31,16 @@ on_readable:
         mov     esi, r12d                       ; the kept input goes first
         shl     rsi, HEAD_SHIFT
         add     rsi, carry_buffers
-        lea     rdi, [read_buffer]
+        mov     edi, read_buffer
         rep     movsb
 .read:
         mov     edx, HEAD_MAX
         sub     edx, r13d
         mov     r15d, edx                       ; room: a read that fills it may have left more behind
         mov     edi, r12d
-        lea     rsi, [read_buffer]
+        mov     esi, read_buffer
         add     rsi, r13
-        mov     eax, SYS_read
-        syscall
+        sys     SYS_read
         test    rax, rax
         jg      .got
         jz      .eof
@@ -88,7 +87,7 @@ serve_input:
         sub     [rbx + C_BODY], rax
         jmp     .next
 .parse:
-        lea     rsi, [read_buffer]
+        mov     esi, read_buffer
         add     rsi, r14
         mov     ecx, r13d
         sub     ecx, r14d
@@ -163,7 +162,7 @@ keep_input:
         mov     ecx, r13d
         sub     ecx, r14d
         mov     [rbx + C_CARRY], cx
-        lea     rsi, [read_buffer]
+        mov     esi, read_buffer
         add     rsi, r14
         mov     edi, r12d
         shl     rdi, HEAD_SHIFT
@@ -176,8 +175,8 @@ keep_input:
 ; IN: rbx, r12d, r13d = bytes in read_buffer, r15d = entries in batch (> 0)
 ; OUT: CF = 1 when the connection is no longer reading   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 send_batch:
-        lea     rdi, [iovecs]
-        lea     r11, [batch]
+        mov     edi, iovecs
+        mov     r11d, batch
         mov     ecx, r15d
 .gather:
         push    rcx
@@ -191,7 +190,7 @@ send_batch:
         loop    .gather
         call    write_iovecs
         jc      .closed
-        lea     r11, [batch]
+        mov     r11d, batch
         mov     edx, r15d
 .find:
         mov     ecx, [r11 + E_LEN]
@@ -224,7 +223,7 @@ send_batch:
 ; flush_pending: writes more of the pending response; once it is all out, goes on with the connection.
 ; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 flush_pending:
-        lea     rdi, [iovecs]
+        mov     edi, iovecs
         mov     eax, [rbx + C_RESP]
         movzx   edx, byte [rbx + C_RFLAGS]
         mov     r8d, [rbx + C_SENT]
@@ -258,13 +257,12 @@ start_write_timer:
 ; IN: rbx, r12d, rdi = end of the iovecs   OUT: rax = bytes written (0 if the socket is full); CF = 1 if closed
 ; CLOBBERS: rcx, rdx, rsi, rdi, r11
 write_iovecs:
-        lea     rsi, [iovecs]
+        mov     esi, iovecs
         mov     rdx, rdi
         sub     rdx, rsi
         shr     edx, 4
         mov     edi, r12d
-        mov     eax, SYS_writev
-        syscall
+        sys     SYS_writev
         cmp     rax, -EAGAIN
         je      .full
         cmp     rax, -4095
@@ -292,11 +290,11 @@ build_iovecs:
         mov     esi, [r9 + D_TYPE]
         movzx   ecx, word [r9 + D_TYPE_LEN]
         call    append_part
-        lea     rsi, [connection_keep_alive]
+        mov     esi, connection_keep_alive
         mov     ecx, connection_keep_alive_len
         test    r10b, R_CLOSE
         jz      .connection
-        lea     rsi, [connection_close]
+        mov     esi, connection_close
         mov     ecx, connection_close_len
 .connection:
         call    append_part
@@ -336,8 +334,7 @@ begin_close:
         jnz     close_connection
         mov     edi, r12d
         mov     esi, SHUT_WR
-        mov     eax, SYS_shutdown
-        syscall
+        sys     SYS_shutdown
         mov     byte [rbx + C_FLAGS], F_LINGER
         mov     word [rbx + C_CARRY], 0
         mov     qword [rbx + C_BODY], 0
@@ -350,10 +347,9 @@ begin_close:
 ; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 discard_input:
         mov     edi, r12d
-        lea     rsi, [read_buffer]
+        mov     esi, read_buffer
         mov     edx, HEAD_MAX
-        mov     eax, SYS_read
-        syscall
+        sys     SYS_read
         cmp     rax, -EAGAIN
         je      .done
         test    rax, rax
@@ -373,8 +369,7 @@ begin_close_stopped:
 ; IN: rbx, r12d   CLOBBERS: rax, rcx, r11
 close_connection:
         mov     edi, r12d
-        mov     eax, SYS_close
-        syscall
+        sys     SYS_close
         xor     eax, eax
         mov     [rbx + C_DEADLINE], rax
         mov     [rbx + C_BODY], rax

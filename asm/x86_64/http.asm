@@ -320,19 +320,19 @@ parse_request:
         jz      .choose
         or      r8d, R_HEAD
 .choose:
-        lea     rax, [response_404]
+        mov     eax, response_404
         test    r10d, Q_PAGE | Q_HEALTH
         jz      .done
-        lea     rax, [response_405]
+        mov     eax, response_405
         test    r10d, Q_GET | Q_HEAD
         jz      .done
-        lea     rax, [response_page]
+        mov     eax, response_page
         test    r10d, Q_PAGE
         jnz     .done
-        lea     rax, [response_health]
+        mov     eax, response_health
         cmp     byte [draining], 0
         je      .done
-        lea     rax, [response_503]
+        mov     eax, response_503
 .done:
         mov     rdx, rbp
         sub     rdx, r11
@@ -350,16 +350,16 @@ parse_request:
         pop     rbx
         ret
 .too_large:
-        lea     rax, [response_431]
+        mov     eax, response_431
         jmp     .error
 .not_implemented:
-        lea     rax, [response_501]
+        mov     eax, response_501
         jmp     .error
 .unsupported:
-        lea     rax, [response_505]
+        mov     eax, response_505
         jmp     .error
 .bad:
-        lea     rax, [response_400]
+        mov     eax, response_400
 .error:
         mov     r8d, R_CLOSE | R_LINGER
         xor     r9d, r9d

@@ -6,18 +6,16 @@ serve:
         ; TERM and INT are read from a signalfd; PIPE stays blocked so a write to a reset peer fails with EPIPE
         ; instead of killing the process.
         mov     edi, SIG_BLOCK
-        lea     rsi, [blocked_signals]
+        mov     esi, blocked_signals
         xor     edx, edx
         mov     r10d, 8
-        mov     eax, SYS_rt_sigprocmask
-        syscall
+        sys     SYS_rt_sigprocmask
         ; Raise the soft descriptor limit toward MAX_FDS (as far as the hard limit allows).
         xor     edi, edi
         mov     esi, RLIMIT_NOFILE
         xor     edx, edx
-        lea     r10, [rlimit]
-        mov     eax, SYS_prlimit64
-        syscall
+        mov     r10d, rlimit
+        sys     SYS_prlimit64
         mov     rax, [rlimit + 8]
         cmp     rax, MAX_FDS
         jbe     .set_limit
@@ -26,19 +24,18 @@ serve:
         mov     [rlimit], rax
         xor     edi, edi
         mov     esi, RLIMIT_NOFILE
-        lea     rdx, [rlimit]
+        mov     edx, rlimit
         xor     r10d, r10d
-        mov     eax, SYS_prlimit64
-        syscall
+        sys     SYS_prlimit64
 
         call    open_listener
-        lea     rsi, [msg_listening]
+        mov     esi, msg_listening
         mov     edx, msg_listening_len
         mov     edi, 1
         call    print
         mov     edi, 1
         call    print_port
-        lea     rsi, [newline]
+        mov     esi, newline
         mov     edx, 1
         mov     edi, 1
         call    print
@@ -52,13 +49,12 @@ serve:
         xor     edx, edx
         xor     r10d, r10d
         xor     r8d, r8d
-        mov     eax, SYS_clone
-        syscall
+        sys     SYS_clone
         test    rax, rax
         jz      .worker
         js      event_loop                      ; no more processes: serve with what runs
         mov     ecx, [child_count]
-        lea     rdx, [child_pids]
+        mov     edx, child_pids
         mov     [rdx + rcx*4], eax
         inc     dword [child_count]
         jmp     .fork
@@ -67,16 +63,13 @@ serve:
         ; Ctrl-C reaches only the first process, which forwards it.
         mov     edi, PR_SET_PDEATHSIG
         mov     esi, SIGTERM
-        mov     eax, SYS_prctl
-        syscall
+        sys     SYS_prctl
         xor     edi, edi
         xor     esi, esi
-        mov     eax, SYS_setpgid
-        syscall
+        sys     SYS_setpgid
         mov     dword [child_count], 0
         mov     edi, [listen_fd]                ; the first process's socket; each worker has its own
-        mov     eax, SYS_close
-        syscall
+        sys     SYS_close
         call    open_listener
         jmp     event_loop
 
@@ -86,8 +79,7 @@ open_listener:
         mov     edi, AF_INET
         mov     esi, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC
         xor     edx, edx
-        mov     eax, SYS_socket
-        syscall
+        sys     SYS_socket
         cmp     rax, -4095
         jae     .fail
         mov     [listen_fd], eax
@@ -104,37 +96,35 @@ open_listener:
         or      eax, AF_INET
         mov     [sockaddr], eax                 ; sin_family, sin_port; sin_addr stays 0.0.0.0
         mov     edi, [listen_fd]
-        lea     rsi, [sockaddr]
+        mov     esi, sockaddr
         mov     edx, 16
-        mov     eax, SYS_bind
-        syscall
+        sys     SYS_bind
         cmp     rax, -EADDRINUSE
         je      .in_use
         cmp     rax, -4095
         jae     .fail
         mov     edi, [listen_fd]
         mov     esi, 4096
-        mov     eax, SYS_listen
-        syscall
+        sys     SYS_listen
         cmp     rax, -4095
         jae     .fail
         ret
 .in_use:
-        lea     rsi, [msg_port]
+        mov     esi, msg_port
         mov     edx, msg_port_len
         call    print_error
         mov     edi, 2
         call    print_port
-        lea     rsi, [msg_in_use]
+        mov     esi, msg_in_use
         mov     edx, msg_in_use_len
         jmp     .finish
 .fail:
-        lea     rsi, [msg_cannot_listen]
+        mov     esi, msg_cannot_listen
         mov     edx, msg_cannot_listen_len
         call    print_error
         mov     edi, 2
         call    print_port
-        lea     rsi, [newline]
+        mov     esi, newline
         mov     edx, 1
 .finish:
         call    print_stderr
@@ -147,8 +137,7 @@ enable_option:
         mov     edi, [listen_fd]
         mov     edx, esi
         mov     esi, SOL_SOCKET
-        lea     r10, [one]
+        mov     r10d, one
         mov     r8d, 4
-        mov     eax, SYS_setsockopt
-        syscall
+        sys     SYS_setsockopt
         ret

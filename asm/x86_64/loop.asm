@@ -4,15 +4,13 @@
 ; IN: [listen_fd] open   OUT: never returns (ends through finish)
 event_loop:
         mov     edi, SOCK_CLOEXEC                 ; EPOLL_CLOEXEC has the same value
-        mov     eax, SYS_epoll_create1
-        syscall
+        sys     SYS_epoll_create1
         mov     [epoll_fd], eax
         mov     edi, -1
-        lea     rsi, [watched_signals]
+        mov     esi, watched_signals
         mov     edx, 8
         mov     r10d, SFD_CLOEXEC | SOCK_NONBLOCK ; SFD_NONBLOCK has the value of SOCK_NONBLOCK
-        mov     eax, SYS_signalfd4
-        syscall
+        sys     SYS_signalfd4
         mov     [signal_fd], eax
         mov     edi, eax
         mov     esi, EPOLLIN
@@ -43,18 +41,17 @@ event_loop:
         mov     r10d, eax
 .sleep:
         mov     edi, [epoll_fd]
-        lea     rsi, [events]
+        mov     esi, events
         mov     edx, EVENTS_MAX
         xor     r8d, r8d
         mov     r9d, 8
-        mov     eax, SYS_epoll_pwait
-        syscall
+        sys     SYS_epoll_pwait
         test    eax, eax
         jg      .events
         xor     eax, eax                        ; timeout or EINTR
 .events:
         imul    eax, eax, EPOLL_EVENT_SIZE
-        lea     rbp, [events]
+        mov     ebp, events
         add     rax, rbp
         push    rax                             ; end of the events
         call    update_clock
@@ -107,18 +104,16 @@ watch:
         mov     edx, edi
         mov     edi, [epoll_fd]
         mov     esi, EPOLL_CTL_ADD
-        lea     r10, [event_mask]
-        mov     eax, SYS_epoll_ctl
-        syscall
+        mov     r10d, event_mask
+        sys     SYS_epoll_ctl
         ret
 
 ; update_clock: reads the monotonic clock into now_sec and now_ms.
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 update_clock:
         mov     edi, CLOCK_MONOTONIC
-        lea     rsi, [timespec]
-        mov     eax, SYS_clock_gettime
-        syscall
+        mov     esi, timespec
+        sys     SYS_clock_gettime
         mov     rcx, [timespec]
         mov     [now_sec], ecx
         imul    rcx, rcx, 1000
@@ -137,8 +132,7 @@ accept_connections:
         xor     esi, esi
         xor     edx, edx
         mov     r10d, SOCK_NONBLOCK | SOCK_CLOEXEC
-        mov     eax, SYS_accept4
-        syscall
+        sys     SYS_accept4
         cmp     rax, -ECONNABORTED
         je      accept_connections
         cmp     rax, -4095
@@ -166,8 +160,7 @@ accept_connections:
         jmp     accept_connections
 .refuse:
         mov     edi, eax
-        mov     eax, SYS_close
-        syscall
+        sys     SYS_close
         jmp     accept_connections
 .done:
         ret
@@ -177,10 +170,9 @@ accept_connections:
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11, r13
 on_signal:
         mov     edi, [signal_fd]
-        lea     rsi, [siginfo]
+        mov     esi, siginfo
         mov     edx, SIGNALFD_INFO_SIZE
-        mov     eax, SYS_read
-        syscall
+        sys     SYS_read
         test    rax, rax
         jle     .done
         mov     rax, [now_ms]
@@ -195,11 +187,10 @@ on_signal:
 .forward:
         cmp     r13d, [child_count]
         jae     .done
-        lea     rax, [child_pids]
+        mov     eax, child_pids
         mov     edi, [rax + r13*4]
         mov     esi, SIGTERM
-        mov     eax, SYS_kill
-        syscall
+        sys     SYS_kill
         inc     r13d
         jmp     .forward
 .done:
@@ -212,7 +203,7 @@ sweep_timers:
         inc     eax
         mov     [next_sweep], eax
         xor     r12d, r12d
-        lea     rbx, [conns]
+        mov     ebx, conns
 .next:
         mov     eax, [rbx + C_DEADLINE]
         test    eax, eax
@@ -233,11 +224,10 @@ sweep_timers:
 stop_accepting:
         mov     byte [stopped], 1
         mov     edi, [listen_fd]
-        mov     eax, SYS_close
-        syscall
+        sys     SYS_close
         mov     dword [listen_fd], -1
         xor     r12d, r12d
-        lea     rbx, [conns]
+        mov     ebx, conns
 .next:
         cmp     dword [rbx + C_DEADLINE], 0
         je      .skip
@@ -260,8 +250,7 @@ finish:
         xor     esi, esi
         xor     edx, edx
         xor     r10d, r10d
-        mov     eax, SYS_wait4
-        syscall
+        sys     SYS_wait4
         cmp     rax, -ECHILD
         jne     finish
         xor     edi, edi

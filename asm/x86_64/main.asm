@@ -69,7 +69,7 @@ _start:
         cmp     dword [rsi + 3], `lth\0`        ; the rest of "health" and its terminator
         je      probe_health
 .usage:
-        lea     rsi, [msg_usage]
+        mov     esi, msg_usage
         mov     edx, msg_usage_len
         call    print_error
         mov     edi, 2

@@ -6,8 +6,7 @@ probe_health:
         mov     edi, AF_INET
         mov     esi, SOCK_STREAM | SOCK_CLOEXEC
         xor     edx, edx
-        mov     eax, SYS_socket
-        syscall
+        sys     SYS_socket
         mov     r12d, eax
         mov     esi, SO_RCVTIMEO                ; a server that does not answer fails the probe in 2 s
         call    .set_timeout
@@ -20,25 +19,23 @@ probe_health:
         mov     [sockaddr], eax
         mov     dword [sockaddr + 4], 0x0100007f ; 127.0.0.1
         mov     edi, r12d
-        lea     rsi, [sockaddr]
+        mov     esi, sockaddr
         mov     edx, 16
-        mov     eax, SYS_connect
-        syscall
+        sys     SYS_connect
         test    rax, rax
         jnz     .unhealthy
         mov     edi, r12d
-        lea     rsi, [probe_request]
+        mov     esi, probe_request
         mov     edx, probe_request_len
         call    print
         mov     edi, r12d
-        lea     rsi, [read_buffer]
+        mov     esi, read_buffer
         mov     edx, HEAD_MAX
-        mov     eax, SYS_read
-        syscall
+        sys     SYS_read
         cmp     rax, status_ok_len
         jl      .unhealthy
-        lea     rsi, [read_buffer]
-        lea     rdi, [status_ok]
+        mov     esi, read_buffer
+        mov     edi, status_ok
         mov     ecx, status_ok_len
         repe    cmpsb
         jne     .unhealthy
@@ -54,8 +51,7 @@ probe_health:
         mov     edi, r12d
         mov     edx, esi
         mov     esi, SOL_SOCKET
-        lea     r10, [probe_timeout]
+        mov     r10d, probe_timeout
         mov     r8d, 16
-        mov     eax, SYS_setsockopt
-        syscall
+        sys     SYS_setsockopt
         ret
