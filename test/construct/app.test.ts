@@ -30,7 +30,7 @@ afterAll(() => {
 
 /** Runs a command with node_modules/.bin first on PATH and IMAGE only when given. */
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
-  const baseEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH}` };
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH}` };
   delete baseEnv.IMAGE;
   delete baseEnv.CDK8S_OUTDIR;
   return spawnSync(command, args, { cwd, env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 60_000 });
