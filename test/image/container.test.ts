@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ImageManifest } from '../../scripts/build-image.js';
 import {
   archs, buildTestImages, containerHealth, docker, eventually, freePort, imageEntries, pageField, platformTag,
-  repoRoot, sizeText, smokeChecks, type Arch,
+  repoRoot, sizeField, smokeChecks, type Arch,
 } from './support.js';
 
 let manifest: ImageManifest;
@@ -94,8 +94,8 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
     const [binary] = (await imageEntries(image)).entries;
     const imageSize = Number(await docker(['image', 'inspect', '--format', '{{.Size}}', image]));
     expect(pageField(page, 'platform')).toBe(`linux/${arch}`);
-    expect(pageField(page, 'binary-size')).toBe(sizeText.binary(binary.size));
-    expect(pageField(page, 'image-size')).toBe(sizeText.image(imageSize));
+    expect(sizeField(pageField(page, 'binary-size'), 'KiB')).toBe(binary.size);
+    expect(sizeField(pageField(page, 'image-size'), 'MiB')).toBe(imageSize);
   });
 
   test('becomes healthy through its HEALTHCHECK (the binary\'s self-probe)', async () => {

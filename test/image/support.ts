@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import type { ImageManifest } from '../../scripts/build-image.js';
 
 export type Arch = 'amd64' | 'arm64';
-export const archs: Arch[] = ['amd64', 'arm64'];
+/** Both platforms; IMAGE_ARCHS=amd64 narrows a local run (CI always runs both). */
+export const archs: Arch[] = (process.env.IMAGE_ARCHS || 'amd64,arm64').split(',')
+  .map((name) => name.trim()).filter((name): name is Arch => name === 'amd64' || name === 'arm64');
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -46,7 +48,8 @@ export async function buildTestImages(): Promise<ImageManifest> {
   // This Node (24) runs tsx: with /usr/bin first on PATH, `tsx` would find the machine's older node.
   await execa(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/build-image.ts'], {
     ...options,
-    env: { ...dockerEnv, IMAGE_NAME: testImageName, TAG: testTag, IMAGE_JSON: testImageJson, REGISTRY: '' },
+    env: { ...dockerEnv, IMAGE_NAME: testImageName, TAG: testTag, IMAGE_JSON: testImageJson, REGISTRY: '',
+      PLATFORMS: archs.map((arch) => `linux/${arch}`).join(',') },
   });
   return JSON.parse(readFileSync(testImageJson, 'utf8')) as ImageManifest;
 }
@@ -213,11 +216,19 @@ export function pageField(page: string, id: string): string | undefined {
   return new RegExp(`<dd id="${id}">([^<]*)</dd>`).exec(page)?.[1].trim();
 }
 
-/** How asm/build.sh writes sizes on the page. */
-export const sizeText = {
-  binary: (bytes: number) => `${bytes} bytes (${(bytes / 1024).toFixed(2)} KiB)`,
-  image: (bytes: number) => `${bytes} bytes (${(bytes / 1048576).toFixed(3)} MiB)`,
-};
+/**
+ * Reads a size field as asm/build.sh writes it ("7808 bytes (7.62 KiB)", "7808 bytes (0.007 MiB)") and checks the
+ * rounded figure against the bytes; returns the bytes, or undefined if the field is malformed or inconsistent.
+ * (awk's printf rounds exact halves to even, so 7.625 is 7.62: allow half a unit of the last digit.)
+ */
+export function sizeField(text: string | undefined, unit: 'KiB' | 'MiB'): number | undefined {
+  const decimals = unit === 'KiB' ? 2 : 3;
+  const match = new RegExp(`^(\\d+) bytes \\((\\d+\\.\\d{${decimals}}) ${unit}\\)$`).exec(text ?? '');
+  if (!match) return undefined;
+  const bytes = Number(match[1]);
+  const exact = bytes / (unit === 'KiB' ? 1024 : 1048576);
+  return Math.abs(Number(match[2]) - exact) <= 0.5 * 10 ** -decimals + 1e-12 ? bytes : undefined;
+}
 
 /**
  * The smoke suite every running image must pass: both routes with exact heads, HEAD, 404, keep-alive.
