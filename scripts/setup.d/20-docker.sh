@@ -15,6 +15,18 @@ debian_mirror=http://deb.debian.org/debian
 
 ensure_packages docker.io docker-compose docker-registry skopeo debootstrap qemu-user-static
 
+# Installing docker-registry may start Debian's packaged service: port 5000 on all interfaces with htpasswd auth
+# and no users, which would block scripts/registry.sh's open loopback registry. Stop it if it runs.
+if [ "$(id -u)" -eq 0 ]; then
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    say "stopping Debian's packaged docker-registry service (scripts/registry.sh runs its own on 127.0.0.1:5000)"
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  elif [ -s /var/run/docker-registry.pid ] && kill -0 "$(cat /var/run/docker-registry.pid)" 2>/dev/null; then
+    say "stopping Debian's packaged docker-registry service (scripts/registry.sh runs its own on 127.0.0.1:5000)"
+    /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+  fi
+fi
+
 # --- the engine ------------------------------------------------------------------------------------------------
 docker_answers() { docker info >/dev/null 2>&1; }
 if ! docker_answers; then
