@@ -131,13 +131,13 @@ serve_input:
         call    keep_input
         test    byte [rbx + C_FLAGS], F_EOF
         jnz     .eof
-        mov     eax, [now_sec]
+        mov     eax, [now_tick]
         cmp     word [rbx + C_CARRY], 0
         jne     .in_request
         cmp     qword [rbx + C_BODY], 0
         jne     .in_request
         and     byte [rbx + C_FLAGS], ~F_INHEAD
-        add     eax, [cfg_keepalive]
+        add     eax, [keepalive_ticks]
         mov     [rbx + C_DEADLINE], eax
         clc
         ret
@@ -145,7 +145,7 @@ serve_input:
         test    byte [rbx + C_FLAGS], F_INHEAD
         jnz     .reading                        ; the head timer runs from the head's first byte
         or      byte [rbx + C_FLAGS], F_INHEAD
-        add     eax, [cfg_header_timeout]
+        add     eax, [header_ticks]
         mov     [rbx + C_DEADLINE], eax
 .reading:
         clc
@@ -247,8 +247,8 @@ flush_pending:
 ; start_write_timer: a pending write must make progress within HEADER_TIMEOUT_SECONDS.
 ; IN: rbx   CLOBBERS: rax
 start_write_timer:
-        mov     eax, [now_sec]
-        add     eax, [cfg_header_timeout]
+        mov     eax, [now_tick]
+        add     eax, [header_ticks]
         mov     [rbx + C_DEADLINE], eax
         and     byte [rbx + C_FLAGS], ~F_INHEAD
         ret
@@ -325,7 +325,7 @@ append_part:
         ret
 
 ; begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
-; discarding what the client still sends for LINGER_SECONDS, so that it reads the response, not a reset.
+; discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
 ; IN: rbx, r12d, edx = R_* flags of the response   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 begin_close:
         test    dl, R_LINGER
@@ -338,8 +338,8 @@ begin_close:
         mov     byte [rbx + C_FLAGS], F_LINGER
         mov     word [rbx + C_CARRY], 0
         mov     qword [rbx + C_BODY], 0
-        mov     eax, [now_sec]
-        add     eax, LINGER_SECONDS
+        mov     eax, [now_tick]
+        add     eax, LINGER_TICKS
         mov     [rbx + C_DEADLINE], eax
         ; fall through: input may already be waiting, and epoll reports only new arrivals
 

@@ -28,6 +28,15 @@ serve:
         xor     r10d, r10d
         sys     SYS_prlimit64
 
+        ; Timeouts in ticks, plus one so that a timer set just before a tick does not fire early.
+        mov     eax, [cfg_keepalive]
+        imul    eax, eax, 1000 / TICK_MS
+        inc     eax
+        mov     [keepalive_ticks], eax
+        mov     eax, [cfg_header_timeout]
+        imul    eax, eax, 1000 / TICK_MS
+        inc     eax
+        mov     [header_ticks], eax
         call    open_listener
         mov     esi, msg_listening
         mov     edx, msg_listening_len

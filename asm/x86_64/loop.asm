@@ -18,26 +18,33 @@ event_loop:
         mov     edi, [listen_fd]
         mov     esi, EPOLLIN | EPOLLET
         call    watch
+        ; A tick every TICK_MS drives the connection timers, so the busy path never reads the clock.
+        mov     edi, CLOCK_MONOTONIC
+        mov     esi, SOCK_NONBLOCK | SOCK_CLOEXEC ; TFD_NONBLOCK, TFD_CLOEXEC have the same values
+        sys     SYS_timerfd_create
+        mov     [timer_fd], eax
+        mov     edi, eax
+        xor     esi, esi
+        mov     edx, every_tick
+        xor     r10d, r10d
+        sys     SYS_timerfd_settime
+        mov     edi, [timer_fd]
+        mov     esi, EPOLLIN
+        call    watch
         call    update_clock
 .wait:
-        ; Sleep until an event; with connections, at most 1 s (their timers); while draining, at most until the
-        ; delay's end.
+        ; Sleep until an event; while draining, at most until the delay's end.
         mov     r10d, -1
-        cmp     dword [active], 0
-        je      .drain_timeout
-        mov     r10d, 1000
-.drain_timeout:
         cmp     byte [draining], 0
         je      .sleep
         cmp     byte [stopped], 0
         jne     .sleep
+        call    update_clock
         mov     rax, [drain_end_ms]
         sub     rax, [now_ms]
         jae     .remaining
         xor     eax, eax
 .remaining:
-        cmp     rax, r10                        ; unsigned: -1 (forever) is the largest
-        jae     .sleep
         mov     r10d, eax
 .sleep:
         mov     edi, [epoll_fd]
@@ -54,7 +61,6 @@ event_loop:
         mov     ebp, events
         add     rax, rbp
         push    rax                             ; end of the events
-        call    update_clock
 .event:
         cmp     rbp, [rsp]
         jae     .timers
@@ -65,6 +71,8 @@ event_loop:
         je      .accept
         cmp     r12d, [signal_fd]
         je      .signal
+        cmp     r12d, [timer_fd]
+        je      .tick
         mov     ebx, r12d
         shl     ebx, CONN_SHIFT
         add     rbx, conns
@@ -76,17 +84,16 @@ event_loop:
 .signal:
         call    on_signal
         jmp     .event
+.tick:
+        call    on_tick
+        jmp     .event
 .timers:
         pop     rax
-        mov     eax, [now_sec]
-        cmp     eax, [next_sweep]
-        jb      .shutdown
-        call    sweep_timers
-.shutdown:
         cmp     byte [draining], 0
         je      .wait
         cmp     byte [stopped], 0
         jne     .finished
+        call    update_clock
         mov     rax, [now_ms]
         cmp     rax, [drain_end_ms]
         jb      .wait
@@ -108,14 +115,13 @@ watch:
         sys     SYS_epoll_ctl
         ret
 
-; update_clock: reads the monotonic clock into now_sec and now_ms.
+; update_clock: reads the monotonic clock into now_ms and now_tick.
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 update_clock:
         mov     edi, CLOCK_MONOTONIC
         mov     esi, timespec
         sys     SYS_clock_gettime
         mov     rcx, [timespec]
-        mov     [now_sec], ecx
         imul    rcx, rcx, 1000
         mov     rax, [timespec + 8]
         xor     edx, edx
@@ -123,10 +129,14 @@ update_clock:
         div     rsi
         add     rax, rcx
         mov     [now_ms], rax
+        mov     ecx, TICK_MS
+        xor     edx, edx
+        div     rcx
+        mov     [now_tick], eax
         ret
 
-; accept_connections: accepts every waiting connection and starts watching it.
-; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8, r10, r11
+; accept_connections: accepts every waiting connection, answers what it sent, and watches it.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 accept_connections:
         mov     edi, [listen_fd]
         xor     esi, esi
@@ -146,15 +156,21 @@ accept_connections:
         mov     [rbx + C_BODY], rcx
         mov     [rbx + C_RESP], rcx             ; also C_SENT
         mov     [rbx + C_FLAGS], ecx            ; also C_RFLAGS, C_CARRY
-        mov     ecx, [now_sec]
-        add     ecx, [cfg_keepalive]
+        mov     ecx, [now_tick]
+        add     ecx, [keepalive_ticks]
         mov     [rbx + C_DEADLINE], ecx
         inc     dword [active]
         cmp     eax, [max_fd]
         jbe     .watch
         mov     [max_fd], eax
 .watch:
-        mov     edi, eax
+        ; The request usually arrived with the connection: answer it before asking epoll, and watch the
+        ; connection only if it stays open (a Connection: close client then costs no epoll_ctl).
+        mov     r12d, eax
+        call    on_readable
+        cmp     dword [rbx + C_DEADLINE], 0
+        je      accept_connections
+        mov     edi, r12d
         mov     esi, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
         call    watch
         jmp     accept_connections
@@ -175,6 +191,7 @@ on_signal:
         sys     SYS_read
         test    rax, rax
         jle     .done
+        call    update_clock
         mov     rax, [now_ms]
         cmp     byte [draining], 0
         jne     .end_delay
@@ -196,19 +213,26 @@ on_signal:
 .done:
         ret
 
-; sweep_timers: acts on every connection whose timer has fired (see on_timeout); runs once a second.
+; on_tick: the timer descriptor's tick has passed: reads the clock and runs the connection timers.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+on_tick:
+        mov     edi, [timer_fd]
+        mov     esi, timespec
+        mov     edx, 8
+        sys     SYS_read
+        call    update_clock
+        ; fall through
+
+; sweep_timers: acts on every connection whose timer has fired (see on_timeout).
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 sweep_timers:
-        mov     eax, [now_sec]
-        inc     eax
-        mov     [next_sweep], eax
         xor     r12d, r12d
         mov     ebx, conns
 .next:
         mov     eax, [rbx + C_DEADLINE]
         test    eax, eax
         jz      .skip
-        cmp     eax, [now_sec]
+        cmp     eax, [now_tick]
         ja      .skip
         call    on_timeout
 .skip:

@@ -13,12 +13,13 @@ HEAD_MAX        equ 8192        ; the largest request head; also the read buffer
 HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
 BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
-LINGER_SECONDS  equ 2           ; how long a half-closed connection may go on sending before it is closed
+TICK_MS         equ 250         ; the connection timers' resolution
+LINGER_TICKS    equ 2000 / TICK_MS + 1 ; how long a half-closed connection may go on sending (2 s)
 WORKERS_MAX     equ 64
 
 ; Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
 CONN_SHIFT      equ 5
-C_DEADLINE      equ 0           ; dword: monotonic second at which the connection's timer fires
+C_DEADLINE      equ 0           ; dword: monotonic tick at which the connection's timer fires
 C_FLAGS         equ 4           ; byte: F_*
 C_RFLAGS        equ 5           ; byte: R_* of the pending response
 C_CARRY         equ 6           ; word: bytes of unanswered input kept in the connection's carry buffer

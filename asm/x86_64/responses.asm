@@ -85,6 +85,8 @@ watched_signals:
         dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         dq      2, 0                            ; struct timeval: 2 s
+every_tick:
+        dq      0, TICK_MS * 1000000, 0, TICK_MS * 1000000 ; struct itimerspec: interval and first expiry
 one:
         dd      1
 

@@ -15,10 +15,12 @@ settings_end:
 listen_fd:      resd 1
 epoll_fd:       resd 1
 signal_fd:      resd 1
+timer_fd:       resd 1
 active:         resd 1          ; open connections
 max_fd:         resd 1          ; highest descriptor the timers must look at
-now_sec:        resd 1          ; monotonic clock, read after each wait
-next_sweep:     resd 1
+now_tick:       resd 1          ; monotonic clock in TICK_MS units, read at each tick
+keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus one: a timer never fires early
+header_ticks:   resd 1          ; HEADER_TIMEOUT_SECONDS likewise
 child_count:    resd 1
 now_ms:         resq 1
 drain_end_ms:   resq 1
