@@ -103,7 +103,7 @@ describe.each(archs)('%s: configuration and self-probe (points 8, 9)', (arch) =>
         until grep -q listening "$out" || [ $tries -ge 200 ]; do sleep 0.05; tries=$((tries + 1)); done
         cat "$out"
         "$@" health; echo "probe exit $?"
-        kill $server; wait $server; rm -f "$out"`;
+        kill -KILL $server; wait $server 2>/dev/null; rm -f "$out"`;
       const result = await execa('unshare', ['--net', '--', 'sh', '-c', script, 'sh', file, ...args], {
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
         extendEnv: false,

@@ -158,7 +158,7 @@ async function startOnce(arch: Arch, port: number, options: StartOptions): Promi
   subprocess.stdout?.on('data', (chunk: string) => (stdoutText += chunk));
   subprocess.stderr?.on('data', (chunk: string) => (stderrText += chunk));
   const exited = new Promise<ServerExit>((resolve) => {
-    subprocess.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() }));
+    subprocess.nodeChildProcess.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() }));
   });
   subprocess.catch(() => {}); // the exit promise above is the one tests use
 
