@@ -1,0 +1,76 @@
+// Drives load with wrk pinned to one CPU and reads back its JSON result line (printed by bench/wrk.lua), together
+// with how busy the server's processes and each CPU were meanwhile.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { coreBusyPercent, cpuCoreTimes, cpuSeconds } from './proc.js';
+
+const run = promisify(execFile);
+const wrkScript = path.join(import.meta.dirname, 'wrk.lua');
+
+export type LoadMode = 'keepalive' | 'close' | 'pipelined';
+
+/** Requests per write in pipelined mode. */
+export const PIPELINE_DEPTH = 16;
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Socket errors and non-2xx/3xx responses wrk counted; any of them makes the figure suspect. */
+  errors: number;
+  /** CPU used by the server's processes, in percent of one core. */
+  serverCpuPercent: number;
+  /** CPU used by wrk, in percent of one core: near 100 the figure is the load generator's limit, not the server's. */
+  loadCpuPercent: number;
+  /** Busy and softirq percent of each CPU over the run (server core, wrk core): other work shows up here. */
+  cores: { busy: number; softirq: number }[];
+}
+
+interface WrkJson {
+  requests: number;
+  duration_us: number;
+  p50_us: number;
+  p99_us: number;
+  errors: Record<string, number>;
+}
+
+/** Runs wrk against 127.0.0.1:port for `seconds` with `connections` connections, one thread, pinned to `cpu`. */
+export async function runWrk(
+  port: number,
+  mode: LoadMode,
+  options: { seconds: number; connections: number; cpu: number; serverPids: () => number[] },
+): Promise<LoadResult> {
+  const scriptArgs = mode === 'pipelined' ? [String(PIPELINE_DEPTH)] : mode === 'close' ? ['1', 'close'] : ['1'];
+  const pidsBefore = options.serverPids();
+  const cpuBefore = pidsBefore.map(cpuSeconds);
+  const coresBefore = cpuCoreTimes();
+  // bash's `times` then prints the CPU time wrk used (its children's line): the load generator's own load.
+  const { stdout } = await run(
+    'bash',
+    ['-c', '"$@"; status=$?; times; exit $status', 'wrk', 'taskset', '-c', String(options.cpu),
+      'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '5s',
+      '-s', wrkScript, `http://127.0.0.1:${port}/`, '--', ...scriptArgs],
+    { timeout: (options.seconds + 30) * 1000 },
+  );
+  const cores = coreBusyPercent(coresBefore, cpuCoreTimes());
+  const serverCpu = pidsBefore.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0);
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
+  const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as WrkJson;
+  const seconds = result.duration_us / 1e6;
+  const times = [...stdout.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  const wrkCpu = times.length >= 4 ? times[2] + times[3] : NaN;
+  return {
+    requestsPerSecond: result.requests / seconds,
+    requests: result.requests,
+    p50Ms: result.p50_us / 1000,
+    // wrk 4.1's percentile() answers 0 when its corrected histogram does not add up (seen with pipelining).
+    p99Ms: result.p99_us >= result.p50_us ? result.p99_us / 1000 : NaN,
+    errors: Object.values(result.errors).reduce((a, b) => a + b, 0),
+    serverCpuPercent: (100 * serverCpu) / seconds,
+    loadCpuPercent: (100 * wrkCpu) / seconds,
+    cores,
+  };
+}

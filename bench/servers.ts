@@ -1,0 +1,200 @@
+// The servers under test: this project's binary and the Debian peers (nginx, h2o, lighttpd), each started from a
+// config under bench/configs/ on a loopback port, pinned to one CPU, and stopped by pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { waitForPort } from './client.js';
+import { processTree } from './proc.js';
+
+const configDir = path.join(import.meta.dirname, 'configs');
+
+export interface StartOptions {
+  port: number;
+  /** Scratch folder: generated configs and the peers' temp files. */
+  workDir: string;
+  /** Folder holding index.html, the page bytes every server serves. */
+  pageDir: string;
+  /** Open-file limit the peers may raise themselves to (the hard RLIMIT_NOFILE). */
+  fileLimit: number;
+  /** Connections a peer is configured to hold (default 1024, the usual default, which sets its idle memory). */
+  capacity?: number;
+  /** Worker processes of our server (peers always run one). */
+  workers?: number;
+  /** One process only (nginx without its master), for instruction counting. */
+  singleProcess?: boolean;
+}
+
+export interface ServerSpec {
+  name: string;
+  /** The executable, for its size. */
+  binary: string;
+  /** Program and arguments that run the server in the foreground. */
+  command(options: StartOptions): { file: string; args: string[]; env?: Record<string, string> };
+}
+
+/** Writes bench/configs/NAME.conf with its @PLACEHOLDERS@ filled into the work folder and returns its path. */
+function renderConfig(name: string, options: StartOptions, extra: Record<string, string> = {}): string {
+  const values: Record<string, string> = {
+    TMP: options.workDir,
+    ROOT: options.pageDir,
+    PORT: String(options.port),
+    NOFILE: String(options.fileLimit),
+    CONNECTIONS: String(options.capacity ?? 1024),
+    ...extra,
+  };
+  const text = readFileSync(path.join(configDir, `${name}.conf`), 'utf8').replace(/@([A-Z]+)@/g, (whole, key: string) => {
+    if (!(key in values)) throw new Error(`${name}.conf: unknown placeholder ${whole}`);
+    return values[key];
+  });
+  const out = path.join(options.workDir, `${name}-${options.port}.conf`);
+  writeFileSync(out, text);
+  return out;
+}
+
+export function ourServer(binary: string): ServerSpec {
+  return {
+    name: 'asm-web-service',
+    binary,
+    command: (options) => ({
+      file: binary,
+      args: [],
+      // DRAIN_SECONDS=0: no shutdown grace, so each stop is immediate.
+      env: { PORT: String(options.port), WORKERS: String(options.workers ?? 1), DRAIN_SECONDS: '0' },
+    }),
+  };
+}
+
+export const nginx: ServerSpec = {
+  name: 'nginx',
+  binary: '/usr/sbin/nginx',
+  command: (options) => {
+    const config = renderConfig('nginx', options, { MASTER: options.singleProcess ? 'off' : 'on' });
+    return { file: 'nginx', args: ['-p', options.workDir, '-c', config, '-e', 'stderr'] };
+  },
+};
+
+export const h2o: ServerSpec = {
+  name: 'h2o',
+  binary: '/usr/bin/h2o',
+  command: (options) => ({ file: 'h2o', args: ['-c', renderConfig('h2o', options)] }),
+};
+
+export const lighttpd: ServerSpec = {
+  name: 'lighttpd',
+  binary: '/usr/sbin/lighttpd',
+  command: (options) => ({ file: 'lighttpd', args: ['-D', '-f', renderConfig('lighttpd', options)] }),
+};
+
+export const peers = [nginx, h2o, lighttpd];
+
+export class RunningServer {
+  private output = '';
+  private exitStatus: string | undefined;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly spec: ServerSpec,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-4000); // the tail is enough to explain a failure
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exitStatus = `${spec.name} exited (${signal ?? `code ${code}`}): ${this.output.trim()}`;
+        resolve();
+      }),
+    );
+  }
+
+  /**
+   * Starts the server pinned to `cpu` (taskset execs, so the pid is the server's), optionally under `wrapper`
+   * (e.g. valgrind), and resolves once its port accepts connections.
+   */
+  static async start(spec: ServerSpec, options: StartOptions, cpu: number, wrapper: string[] = [], readyTimeoutMs = 15_000) {
+    const { file, args, env } = spec.command(options);
+    const child = spawn('taskset', ['-c', String(cpu), ...wrapper, file, ...args], {
+      cwd: options.workDir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new RunningServer(spec, options.port, child);
+    try {
+      await waitForPort(options.port, readyTimeoutMs, () => server.exitStatus);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The server's processes (master and workers) right now. */
+  processes(): number[] {
+    return processTree(this.pid);
+  }
+
+  /** Waits until the server has `count` processes (workers fork after the port is open). */
+  async waitForProcesses(count: number, timeoutMs = 5000): Promise<number[]> {
+    const deadline = Date.now() + timeoutMs;
+    let pids = this.processes();
+    while (pids.length < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      pids = this.processes();
+    }
+    return pids;
+  }
+
+  /** SIGTERM, then SIGKILL to every process of the tree if it has not exited within timeoutMs. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.exitStatus !== undefined) return;
+    const tree = this.processes();
+    this.child.kill('SIGTERM');
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+    ]);
+    if (timedOut) {
+      for (const pid of tree) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await this.exited;
+    }
+    // Workers of a multi-process server may outlive the master by a moment; wait for them too.
+    for (const pid of tree.slice(1)) {
+      for (let i = 0; i < 100 && processTree(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** A loopback TCP port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Size in bytes of a file, or undefined when it does not exist. */
+export function fileSize(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
+  }
+}
