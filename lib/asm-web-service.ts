@@ -79,15 +79,19 @@ export interface AsmWebServiceProps {
   readonly cpuLimitMillis?: number;
 
   /**
-   * Memory request, in MiB.
+   * Memory request, in MiB. Measured: the server's resident set is about 24 KiB idle and under 100 KiB with 2000
+   * busy keep-alive clients; the container runtime's start-up process (`runc init`, which runs in the container's
+   * cgroup before the server starts) peaks at about 3.6 MB.
    * @default 8
    */
   readonly memoryRequestMiB?: number;
 
   /**
-   * Memory limit, in MiB. The server itself uses well under 1 MiB; the limit also has to hold the container
-   * runtime's start-up process (`runc init`), which runs inside the container's cgroup before the server starts.
-   * @default 32
+   * Memory limit, in MiB. The server allocates nothing at run time, but its static buffers let each of its up to
+   * 16384 connections hold an unfinished 8 KiB request head: measured, 16000 such connections peak at 149 MiB
+   * (and a 32 MiB limit was OOM-killed by 4000). The default covers that bound with room for kernel socket buffers,
+   * so the limit never kills a server doing what it was built for.
+   * @default 192
    */
   readonly memoryLimitMiB?: number;
 
@@ -253,7 +257,7 @@ export class AsmWebService extends Construct {
     }
     const memoryRequestMiB = validateInteger('memoryRequestMiB', props.memoryRequestMiB ?? 8, 1, 1_048_576);
     const memoryLimitMiB = validateInteger(
-      'memoryLimitMiB', props.memoryLimitMiB ?? 32, Math.max(memoryRequestMiB, 1), 1_048_576, ` (at least 'memoryRequestMiB')`,
+      'memoryLimitMiB', props.memoryLimitMiB ?? 192, Math.max(memoryRequestMiB, 1), 1_048_576, ` (at least 'memoryRequestMiB')`,
     );
     const readinessPeriodSeconds = validateInteger('readinessPeriodSeconds', props.readinessPeriodSeconds ?? 2, 1, 3600);
     const readinessFailureThreshold = validateInteger('readinessFailureThreshold', props.readinessFailureThreshold ?? 1, 1, 1000);

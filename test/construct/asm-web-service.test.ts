@@ -131,10 +131,10 @@ describe('AsmWebService defaults', () => {
     expect(container.ports.every((port: any) => port.hostPort === undefined)).toBe(true);
   });
 
-  it('requests tiny resources and sets only a memory limit', () => {
+  it('requests tiny resources and limits memory to the server\'s designed maximum, not CPU', () => {
     expect(containerOf(synth().deployment).resources).toEqual({
       requests: { cpu: '10m', memory: '8Mi' },
-      limits: { memory: '32Mi' },
+      limits: { memory: '192Mi' },
     });
   });
 
@@ -320,8 +320,8 @@ describe('AsmWebService validation', () => {
   });
 
   it("rejects a 'memoryLimitMiB' below the request", () => {
-    expect(() => synth({ memoryRequestMiB: 64 })).toThrow(
-      "'memoryLimitMiB' must be an integer from 64 to 1048576 (at least 'memoryRequestMiB'), got 32",
+    expect(() => synth({ memoryRequestMiB: 256 })).toThrow(
+      "'memoryLimitMiB' must be an integer from 256 to 1048576 (at least 'memoryRequestMiB'), got 192",
     );
   });
 
