@@ -1,14 +1,14 @@
 /**
  * The cdk8s app that deploys the server: one chart with one AsmWebService. `cdk8s synth` (npm run synth) runs it
  * and writes dist/asm-web-service.k8s.yaml; `kubectl apply -f dist` deploys it.
- * The image is the IMAGE environment variable when set, else the `image` field of build/image.json
- * (written by `npm run build:image`). Errors end the run with one line on stderr.
+ * The image is the IMAGE environment variable when set, else the `image` field of build/image.json (or of the file
+ * IMAGE_JSON names, as for `npm run build:image`, which writes it). Errors end the run with one line on stderr.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { App, Chart } from 'cdk8s';
 import { AsmWebService } from './lib/index.js';
 
-const IMAGE_JSON = 'build/image.json';
+const IMAGE_JSON = process.env.IMAGE_JSON || 'build/image.json';
 
 function imageReference(): string {
   if (process.env.IMAGE) return process.env.IMAGE;

@@ -32,6 +32,7 @@ afterAll(() => {
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH}` };
   delete baseEnv.IMAGE;
+  delete baseEnv.IMAGE_JSON;
   delete baseEnv.CDK8S_OUTDIR;
   return spawnSync(command, args, { cwd, env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 60_000 });
 }
@@ -84,6 +85,14 @@ describe('main.ts', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(imageOf(manifestIn(join(dir, 'dist')))).toBe(IMAGE);
+  });
+
+  it('reads the file IMAGE_JSON names, like npm run build:image', () => {
+    const dir = workdir('image-json-env');
+    writeFileSync(join(dir, 'elsewhere.json'), JSON.stringify({ image: OTHER_IMAGE, platforms: {} }));
+    const result = run(join(BIN, 'tsx'), [mainTs], dir, { IMAGE_JSON: 'elsewhere.json' });
+    expect(result.status).toBe(0);
+    expect(imageOf(manifestIn(join(dir, 'dist')))).toBe(OTHER_IMAGE);
   });
 
   it('prefers IMAGE over build/image.json', () => {
