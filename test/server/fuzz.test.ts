@@ -1,0 +1,114 @@
+// Randomized hostile input (seeded): hundreds of thousands of mutated, random and well-formed request heads,
+// pipelined a few per connection over many parallel connections. Every answer must be a response the contract
+// allows, byte for byte, or a clean close (FIN, no reset, no hang), and the server must still serve afterwards.
+// FUZZ_SEED replays a run; FUZZ_COUNT sets the number of heads per architecture.
+import { randomInt } from 'node:crypto';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import { batch, type HeadKind } from '../support/fuzz.js';
+import { MalformedResponse, allowedResponses, exchange, golden, parseResponses, request, show } from '../support/http.js';
+import { archs, builtPage, eventually, slowdown, startServer, stopAllServers, type Arch } from '../support/server.js';
+
+/** Heads per architecture by default: emulated arm64 gets what fits in a couple of minutes. */
+const defaultCount: Record<Arch, number> = { amd64: 300_000, arm64: 60_000 };
+const parallelConnections = 48;
+
+type Ending = 'fin' | 'reset' | 'hang' | `error ${string}`;
+
+/** Sends the heads, half-closes, and collects everything until the server ends the connection. */
+function converse(port: number, bytes: Buffer, timeoutMs: number): Promise<{ received: Buffer; ending: Ending }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let done = false;
+    const finish = (ending: Ending) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ received: Buffer.concat(chunks), ending });
+    };
+    const timer = setTimeout(() => finish('hang'), timeoutMs);
+    socket.on('connect', () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => finish('fin'));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNRESET' ? 'reset' : `error ${error.code}`));
+  });
+}
+
+describe.each(archs)('%s: randomized hostile input', (arch) => {
+  afterAll(stopAllServers);
+
+  it('answers every head with allowed responses or a clean close, and still serves', { timeout: 600_000 }, async () => {
+    const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2 ** 31);
+    const count = process.env.FUZZ_COUNT ? Number(process.env.FUZZ_COUNT) : defaultCount[arch];
+    console.log(`${arch}: fuzz seed ${seed} (replay with FUZZ_SEED=${seed}), ${count} heads`);
+    const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '2', HEADER_TIMEOUT_SECONDS: '2' } });
+    const baselineDescriptors = server.fdCount();
+    let exited = false;
+    void server.exited.then(() => (exited = true));
+    const allowed = allowedResponses(arch, builtPage(arch));
+    // Longest a connection may take: the 2 s head timeout plus the 2 s drain after a closing answer, and slack.
+    const hangMs = 8000 * slowdown(arch);
+
+    let nextConnection = 0;
+    let headsSent = 0;
+    const headsByKind: Record<HeadKind, number> = { 'well-formed': 0, mutated: 0, random: 0 };
+    const statuses = new Map<number, number>();
+    const endings = new Map<string, number>();
+    const failures: string[] = [];
+
+    const judge = (received: Buffer, ending: Ending): string | null => {
+      if (ending !== 'fin') return `the connection ended with ${ending}, not a clean close`;
+      let parsed;
+      try {
+        parsed = parseResponses(received, () => 'unknown');
+      } catch (error) {
+        if (error instanceof MalformedResponse) return `malformed answer: ${error.message}`;
+        throw error;
+      }
+      if (parsed.rest.length > 0) return `an incomplete response at the end (${parsed.rest.length} bytes)`;
+      for (const [index, response] of parsed.responses.entries()) {
+        const known = allowed.get(response.raw.toString('latin1'));
+        if (!known) return `response ${index} is not one the contract allows:\n${show(response.raw).slice(0, 600)}`;
+        if (known.close && index !== parsed.responses.length - 1) return `response ${index} says close, yet more followed`;
+        statuses.set(known.status, (statuses.get(known.status) ?? 0) + 1);
+      }
+      return null;
+    };
+
+    const started = performance.now();
+    const worker = async () => {
+      while (headsSent < count && failures.length < 5 && !exited) {
+        const index = nextConnection++;
+        const { heads, kinds } = batch(seed, index);
+        headsSent += heads.length;
+        for (const kind of kinds) headsByKind[kind]++;
+        const sent = Buffer.concat(heads);
+        const { received, ending } = await converse(server.port, sent, hangMs);
+        endings.set(ending, (endings.get(ending) ?? 0) + 1);
+        const problem = judge(received, ending);
+        if (problem) {
+          failures.push(`connection ${index} (seed ${seed}): ${problem}\nsent: ${JSON.stringify(sent.toString('latin1').slice(0, 2000))}\nreceived: ${JSON.stringify(received.toString('latin1').slice(0, 2000))}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: parallelConnections }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const responses = [...statuses.values()].reduce((sum, n) => sum + n, 0);
+    console.log(
+      `${arch}: fuzz seed ${seed}: ${headsSent} heads (${JSON.stringify(headsByKind)}) on ${nextConnection} connections ` +
+        `in ${seconds.toFixed(1)} s (${Math.round(headsSent / seconds)} heads/s); ${responses} responses by status ` +
+        `${JSON.stringify(Object.fromEntries([...statuses].sort()))}; endings ${JSON.stringify(Object.fromEntries(endings))}`,
+    );
+
+    expect(exited, 'the server died during the fuzz').toBe(false);
+    expect(failures, failures.join('\n\n')).toEqual([]);
+    expect(headsSent).toBeGreaterThanOrEqual(count);
+    // Still serving, byte for byte, and every connection's descriptor released.
+    const after = await exchange(server.port, request('GET', '/health'), { responses: 1, timeoutMs: 3000 * slowdown(arch) });
+    expect(show(after.bytes)).toBe(show(golden('health')));
+    expect(await eventually(() => server.fdCount() === baselineDescriptors, 5000 * slowdown(arch), 50)).toBe(true);
+  });
+});
