@@ -1,0 +1,413 @@
+// Connections: reading requests, writing responses (partial writes finished later), timers and closing.
+// Every routine here takes conn (x19) = the connection's record and fd (w20) = its descriptor, and keeps both.
+
+        have    .req w22                        // bytes of input in read_buffer
+        pos     .req w23                        // input offset: what is before it is answered
+        gathered .req w24                       // responses gathered in batch
+        iovec   .req x9                         // the next iovec to fill
+
+// on_connection_event: handles one epoll event of a connection.
+// IN: conn, fd, ready (w22) = epoll events   CLOBBERS: x0-x15, x22-x24
+on_connection_event:
+        ldr     w0, [conn, #C_DEADLINE]
+        cbz     w0, .Levent_done                // closed earlier in this batch of events
+        tst     ready, #EPOLLERR | EPOLLHUP
+        b.ne    close_connection
+        tbz     ready, #EPOLLRDHUP_BIT, .Levent_ready
+        ldrb    w0, [conn, #C_FLAGS]
+        orr     w0, w0, #F_EOF
+        strb    w0, [conn, #C_FLAGS]
+.Levent_ready:
+        ldr     w0, [conn, #C_RESP]
+        cbz     w0, on_readable
+        tbnz    ready, #EPOLLOUT_BIT, flush_pending
+.Levent_done:
+        ret
+
+// on_readable: reads what the client sent (after any input kept from before) and answers it.
+// IN: conn, fd   CLOBBERS: x0-x15, x22-x24
+on_readable:
+        ldrb    w0, [conn, #C_FLAGS]
+        tbnz    w0, #F_LINGER_BIT, discard_input
+.Lreadable_again:
+        str     x30, [sp, #-16]!
+.Lreadable_next:
+        ldrh    have, [conn, #C_CARRY]
+        cbz     have, .Lreadable_read
+        adr     x1, carry_buffers               // the kept input goes first
+        add     x1, x1, x20, lsl #HEAD_SHIFT
+        adr     x0, read_buffer
+        mov     w2, have
+1:      ldrb    w3, [x1], #1
+        strb    w3, [x0], #1
+        subs    w2, w2, #1
+        b.ne    1b
+.Lreadable_read:
+        mov     w2, #HEAD_MAX
+        sub     w2, w2, have
+        mov     gathered, w2                    // room: a read that fills it may have left more behind
+        mov     w0, fd
+        adr     x1, read_buffer
+        add     x1, x1, have, uxtw
+        sys     read
+        cmp     x0, #0
+        b.gt    .Lreadable_got
+        b.eq    .Lreadable_eof
+        cmn     x0, #EAGAIN
+        b.ne    .Lreadable_reset
+        mov     x0, #0
+        b       .Lreadable_got
+.Lreadable_eof:
+        ldrb    w1, [conn, #C_FLAGS]
+        orr     w1, w1, #F_EOF
+        strb    w1, [conn, #C_FLAGS]
+.Lreadable_got:
+        add     have, have, w0
+        cmp     w0, gathered
+        cset    w0, eq
+        str     w0, [sp, #8]                    // the buffer was filled: read again
+        bl      serve_input
+        b.cs    .Lreadable_done                 // closed, lingering, or waiting to write
+        ldr     w0, [sp, #8]
+        cbnz    w0, .Lreadable_next
+.Lreadable_done:
+        ldr     x30, [sp], #16
+        ret
+.Lreadable_reset:
+        ldr     x30, [sp], #16
+        b       close_connection                // reset by the client
+
+// serve_input: answers every complete request in read_buffer, with one writev per batch, and keeps the rest.
+// IN: conn, fd, have = bytes in read_buffer
+// OUT: C = 1 when the connection is no longer reading (closed, lingering, or a response is pending)
+// CLOBBERS: x0-x15, x23, x24
+serve_input:
+        str     x30, [sp, #-16]!
+        mov     pos, #0
+.Lserve_batch:
+        mov     gathered, #0
+.Lserve_next:
+        cmp     pos, have
+        b.hs    .Lserve_send
+        ldr     x2, [conn, #C_BODY]
+        cbz     x2, .Lserve_parse
+        sub     w1, have, pos                   // a body still arriving: skip what is here of it
+        cmp     x2, x1
+        csel    x0, x2, x1, ls
+        add     pos, pos, w0
+        sub     x2, x2, x0
+        str     x2, [conn, #C_BODY]
+        b       .Lserve_next
+.Lserve_parse:
+        adr     x1, read_buffer
+        add     x1, x1, pos, uxtw
+        sub     w2, have, pos
+        bl      parse_request
+        cbz     x0, .Lserve_send                // the head is not complete yet
+        add     pos, pos, w2
+        str     x4, [conn, #C_BODY]
+        adr     x5, batch
+        mov     w6, #ENTRY_SIZE
+        umaddl  x5, gathered, w6, x5
+        str     w0, [x5, #E_RESP]
+        str     pos, [x5, #E_POS]
+        str     x4, [x5, #E_BODY]
+        add     gathered, gathered, #1
+        tbnz    w3, #R_CLOSE_BIT, .Lserve_closing
+        str     w3, [x5, #E_FLAGS]
+        cmp     gathered, #BATCH_MAX
+        b.lo    .Lserve_next
+        b       .Lserve_send
+.Lserve_closing:
+        // Nothing after a closing response is read as a request. If more input is here or a body is still
+        // to come, close gently so the client reads this response rather than a reset.
+        cmp     pos, have
+        b.lo    .Lserve_linger
+        cbz     x4, .Lserve_last
+.Lserve_linger:
+        orr     w3, w3, #R_LINGER
+.Lserve_last:
+        str     w3, [x5, #E_FLAGS]
+        mov     pos, have
+.Lserve_send:
+        cbz     gathered, .Lserve_keep_rest
+        bl      send_batch
+        b.cs    .Lserve_stopped
+        cmp     gathered, #BATCH_MAX
+        b.eq    .Lserve_batch                   // a full batch went out: answer the rest
+.Lserve_keep_rest:
+        bl      keep_input
+        ldrb    w0, [conn, #C_FLAGS]
+        tbnz    w0, #F_EOF_BIT, .Lserve_eof
+        ldr     w1, [state, #now_sec]
+        ldrh    w2, [conn, #C_CARRY]
+        cbnz    w2, .Lserve_in_request
+        ldr     x2, [conn, #C_BODY]
+        cbnz    x2, .Lserve_in_request
+        and     w0, w0, #~F_INHEAD
+        strb    w0, [conn, #C_FLAGS]
+        ldr     w2, [state, #cfg_keepalive]
+        add     w1, w1, w2
+        str     w1, [conn, #C_DEADLINE]
+        b       .Lserve_reading
+.Lserve_in_request:
+        tbnz    w0, #F_INHEAD_BIT, .Lserve_reading // the head timer runs from the head's first byte
+        orr     w0, w0, #F_INHEAD
+        strb    w0, [conn, #C_FLAGS]
+        ldr     w2, [state, #cfg_header_timeout]
+        add     w1, w1, w2
+        str     w1, [conn, #C_DEADLINE]
+.Lserve_reading:
+        clear_carry
+        b       .Lserve_return
+.Lserve_eof:
+        bl      close_connection                // the client sent all it will and has every answer
+.Lserve_stopped:
+        set_carry
+.Lserve_return:
+        ldr     x30, [sp], #16
+        ret
+
+// keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry buffer.
+// IN: conn, fd, have, pos   CLOBBERS: x0-x3
+keep_input:
+        sub     w0, have, pos
+        strh    w0, [conn, #C_CARRY]
+        cbz     w0, 2f
+        adr     x1, read_buffer
+        add     x1, x1, pos, uxtw
+        adr     x2, carry_buffers
+        add     x2, x2, x20, lsl #HEAD_SHIFT
+1:      ldrb    w3, [x1], #1
+        strb    w3, [x2], #1
+        subs    w0, w0, #1
+        b.ne    1b
+2:      ret
+
+// send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
+// pending response, and the input after that response's request is kept to be answered later.
+// IN: conn, fd, have = bytes in read_buffer, gathered = entries in batch (> 0)
+// OUT: C = 1 when the connection is no longer reading   CLOBBERS: x0-x12, x23
+send_batch:
+        entry   .req x11
+        str     x30, [sp, #-16]!
+        adr     iovec, iovecs
+        adr     entry, batch
+        mov     w12, gathered
+.Lbatch_gather:
+        ldr     w0, [entry, #E_RESP]
+        ldr     w1, [entry, #E_FLAGS]
+        mov     x2, #0
+        bl      build_iovecs
+        str     w0, [entry, #E_LEN]
+        add     entry, entry, #ENTRY_SIZE
+        subs    w12, w12, #1
+        b.ne    .Lbatch_gather
+        bl      write_iovecs
+        b.cs    .Lbatch_closed
+        adr     entry, batch
+        mov     w2, gathered
+.Lbatch_find:
+        ldr     w1, [entry, #E_LEN]
+        subs    x0, x0, x1
+        b.lo    .Lbatch_partial
+        add     entry, entry, #ENTRY_SIZE
+        subs    w2, w2, #1
+        b.ne    .Lbatch_find
+        ldur    w1, [entry, #E_FLAGS - ENTRY_SIZE]
+        ldr     x30, [sp], #16
+        tbnz    w1, #R_CLOSE_BIT, begin_close_stopped
+        clear_carry
+        ret
+.Lbatch_partial:
+        add     x0, x0, x1                      // bytes of this response that went out
+        str     w0, [conn, #C_SENT]
+        ldr     w0, [entry, #E_RESP]
+        str     w0, [conn, #C_RESP]
+        ldr     w0, [entry, #E_FLAGS]
+        strb    w0, [conn, #C_RFLAGS]
+        ldr     x0, [entry, #E_BODY]
+        str     x0, [conn, #C_BODY]
+        ldr     pos, [entry, #E_POS]            // the requests after this one are answered later
+        bl      keep_input
+        bl      start_write_timer
+.Lbatch_closed:
+        set_carry
+        ldr     x30, [sp], #16
+        ret
+        .unreq  entry
+
+// flush_pending: writes more of the pending response, once it is all out, goes on with the connection.
+// IN: conn, fd   CLOBBERS: x0-x15, x22-x24
+flush_pending:
+        total   .req w22                        // bytes of the response still to send
+        str     x30, [sp, #-16]!
+        adr     iovec, iovecs
+        ldr     w0, [conn, #C_RESP]
+        ldrb    w1, [conn, #C_RFLAGS]
+        ldr     w2, [conn, #C_SENT]
+        bl      build_iovecs
+        mov     total, w0
+        bl      write_iovecs
+        b.cs    .Lflush_done
+        ldr     x30, [sp], #16
+        cmp     w0, total
+        b.eq    .Lflush_sent
+        ldr     w1, [conn, #C_SENT]
+        add     w1, w1, w0
+        str     w1, [conn, #C_SENT]
+        b       start_write_timer
+.Lflush_sent:
+        str     wzr, [conn, #C_RESP]
+        ldrb    w1, [conn, #C_RFLAGS]
+        tbz     w1, #R_CLOSE_BIT, .Lreadable_again // answer the kept input, then read on
+        b       begin_close
+.Lflush_done:
+        ldr     x30, [sp], #16
+        ret
+        .unreq  total
+
+// start_write_timer: a pending write must make progress within HEADER_TIMEOUT_SECONDS.
+// IN: conn   CLOBBERS: x0, x1
+start_write_timer:
+        ldr     w0, [state, #now_sec]
+        ldr     w1, [state, #cfg_header_timeout]
+        add     w0, w0, w1
+        str     w0, [conn, #C_DEADLINE]
+        ldrb    w0, [conn, #C_FLAGS]
+        and     w0, w0, #~F_INHEAD
+        strb    w0, [conn, #C_FLAGS]
+        ret
+
+// write_iovecs: writev of iovecs up to iovec, a failed connection is closed.
+// IN: conn, fd, iovec (x9) = end of the iovecs   OUT: x0 = bytes written (0 if the socket is full), C = 1 if
+// closed   CLOBBERS: x1, x2, x8, x10
+write_iovecs:
+        adr     x1, iovecs
+        sub     x2, iovec, x1
+        lsr     x2, x2, #4
+        mov     w0, fd
+        sys     writev
+        cmn     x0, #4095
+        b.lo    .Lwrite_done                    // C = 0
+        cmn     x0, #EAGAIN
+        b.ne    .Lwrite_failed                  // EPIPE, ECONNRESET: the client is gone
+        mov     x0, #0
+        clear_carry
+.Lwrite_done:
+        ret
+.Lwrite_failed:
+        mov     x10, x30
+        bl      close_connection
+        set_carry
+        ret     x10
+
+// build_iovecs: appends the iovecs of a response, without the bytes already sent.
+// IN: iovec (x9) = next iovec, w0 = response descriptor, w1 = R_* flags, x2 = bytes to skip
+// OUT: iovec = after the appended iovecs, w0 = bytes they hold   CLOBBERS: x2-x5, x10 (the return address)
+build_iovecs:
+        mov     x10, x30
+        mov     w5, w0
+        mov     w0, #0
+        ldr     w3, [x5, #D_STATUS]
+        ldrh    w4, [x5, #D_STATUS_LEN]
+        bl      append_part
+        ldr     w3, [x5, #D_TYPE]
+        ldrh    w4, [x5, #D_TYPE_LEN]
+        bl      append_part
+        adr     x3, connection_keep_alive
+        mov     w4, #connection_keep_alive_len
+        tbz     w1, #R_CLOSE_BIT, 1f
+        adr     x3, connection_close
+        mov     w4, #connection_close_len
+1:      bl      append_part
+        tbnz    w1, #R_HEAD_BIT, 2f
+        ldr     w3, [x5, #D_BODY]
+        ldrh    w4, [x5, #D_BODY_LEN]
+        bl      append_part
+2:      ret     x10
+
+// append_part: appends one iovec, or skips it (wholly or partly) while bytes to skip remain.
+// IN: iovec (x9) = next iovec, x3 = bytes, x4 = length, x2 = bytes to skip, w0 = running total
+// OUT: iovec, x2, w0 updated   CLOBBERS: x3, x4
+append_part:
+        subs    x2, x2, x4
+        b.hs    1f                              // all of it was sent before
+        add     x3, x3, x4
+        add     x3, x3, x2                      // start after the skipped bytes
+        neg     x4, x2
+        mov     x2, #0
+        stp     x3, x4, [iovec], #16
+        add     w0, w0, w4
+1:      ret
+
+// begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
+// discarding what the client still sends for LINGER_SECONDS, so that it reads the response, not a reset.
+// IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x2, x8
+begin_close:
+        tbz     w1, #R_LINGER_BIT, close_connection
+        ldrb    w0, [conn, #C_FLAGS]
+        tbnz    w0, #F_EOF_BIT, close_connection
+        mov     w0, fd
+        mov     w1, #SHUT_WR
+        sys     shutdown
+        mov     w0, #F_LINGER
+        strb    w0, [conn, #C_FLAGS]
+        strh    wzr, [conn, #C_CARRY]
+        str     xzr, [conn, #C_BODY]
+        ldr     w0, [state, #now_sec]
+        add     w0, w0, #LINGER_SECONDS
+        str     w0, [conn, #C_DEADLINE]
+        // fall through: input may already be waiting, and epoll reports only new arrivals
+
+// discard_input: reads and drops the input of a lingering connection, closes it at end of input.
+// IN: conn, fd   CLOBBERS: x0-x2, x8
+discard_input:
+        mov     w0, fd
+        adr     x1, read_buffer
+        mov     w2, #HEAD_MAX
+        sys     read
+        cmn     x0, #EAGAIN
+        b.eq    1f
+        cmp     x0, #0
+        b.le    close_connection                // end of input, or reset
+        cmp     x0, #HEAD_MAX
+        b.eq    discard_input
+1:      ret
+
+// begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.
+// IN: as begin_close   OUT: C = 1   CLOBBERS: as begin_close, and x10 (the return address)
+begin_close_stopped:
+        mov     x10, x30
+        bl      begin_close
+        set_carry
+        ret     x10
+
+// close_connection: closes the descriptor and frees the record.
+// IN: conn, fd   CLOBBERS: x0, x8
+close_connection:
+        mov     w0, fd
+        sys     close
+        stp     xzr, xzr, [conn]
+        stp     xzr, xzr, [conn, #16]
+        ldr     w0, [state, #active]
+        sub     w0, w0, #1
+        str     w0, [state, #active]
+        ret
+
+// on_timeout: the connection's timer fired: a request head that did not complete gets 408, an idle
+// connection, a stalled write, a body that stopped coming or a lingering close is closed.
+// IN: conn, fd   CLOBBERS: x0-x15, x22-x24
+on_timeout:
+        ldr     w0, [conn, #C_RESP]
+        cbnz    w0, close_connection
+        ldrb    w0, [conn, #C_FLAGS]
+        tbnz    w0, #F_LINGER_BIT, close_connection
+        ldrh    w0, [conn, #C_CARRY]
+        cbz     w0, close_connection
+        adr     x0, response_408
+        str     w0, [conn, #C_RESP]
+        mov     w0, #R_CLOSE | R_LINGER
+        strb    w0, [conn, #C_RFLAGS]
+        str     wzr, [conn, #C_SENT]
+        b       flush_pending

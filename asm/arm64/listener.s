@@ -1,0 +1,148 @@
+// Start-up of the serving processes: signals, limits, the listening sockets and the workers.
+
+// serve: prepares the process, opens the listener, starts the other workers and enters the event loop.
+// IN: settings read   OUT: never returns
+serve:
+        // TERM and INT are read from a signalfd, PIPE stays blocked so a write to a reset peer fails with EPIPE
+        // instead of killing the process.
+        mov     w0, #SIG_BLOCK
+        adr     x1, blocked_signals
+        mov     x2, #0
+        mov     x3, #8
+        sys     rt_sigprocmask
+        // Raise the soft descriptor limit toward MAX_FDS (as far as the hard limit allows).
+        mov     w0, #0
+        mov     w1, #RLIMIT_NOFILE
+        mov     x2, #0
+        add     x3, state, #rlimit
+        sys     prlimit64
+        ldr     x0, [state, #rlimit + 8]
+        mov     x1, #MAX_FDS
+        cmp     x0, x1
+        csel    x0, x0, x1, ls
+        str     x0, [state, #rlimit]
+        mov     w0, #0
+        mov     w1, #RLIMIT_NOFILE
+        add     x2, state, #rlimit
+        mov     x3, #0
+        sys     prlimit64
+
+        bl      open_listener
+        adr     x1, msg_listening
+        mov     w2, #msg_listening_len
+        mov     w0, #1
+        bl      print
+        mov     w0, #1
+        bl      print_port
+        adr     x1, newline
+        mov     w2, #1
+        mov     w0, #1
+        bl      print
+
+        workers_left .req w21
+        ldr     workers_left, [state, #cfg_workers]
+.Lserve_fork:
+        subs    workers_left, workers_left, #1
+        b.eq    event_loop
+        mov     x0, #SIGCHLD                    // clone(SIGCHLD, 0, ...) is fork()
+        mov     x1, #0
+        mov     x2, #0
+        mov     x3, #0
+        mov     x4, #0
+        sys     clone
+        cbz     x0, .Lserve_worker
+        tbnz    x0, #63, event_loop             // no more processes: serve with what runs
+        ldr     w1, [state, #child_count]
+        add     x2, state, #child_pids
+        str     w0, [x2, w1, uxtw #2]
+        add     w1, w1, #1
+        str     w1, [state, #child_count]
+        b       .Lserve_fork
+        .unreq  workers_left
+.Lserve_worker:
+        // The worker stops when the first process dies, and leaves the terminal's process group so that
+        // Ctrl-C reaches only the first process, which forwards it.
+        mov     w0, #PR_SET_PDEATHSIG
+        mov     w1, #SIGTERM
+        sys     prctl
+        mov     w0, #0
+        mov     w1, #0
+        sys     setpgid
+        str     wzr, [state, #child_count]
+        ldr     w0, [state, #listen_fd]         // the first process's socket, each worker has its own
+        sys     close
+        bl      open_listener
+        b       event_loop
+
+// open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.
+// OUT: listen_fd   CLOBBERS: x0-x4, x8
+open_listener:
+        str     x30, [sp, #-16]!
+        mov     w0, #AF_INET
+        mov     w1, #SOCK_STREAM | SOCK_NONBLOCK
+        movk    w1, #SOCK_CLOEXEC >> 16, lsl #16
+        mov     x2, #0
+        sys     socket
+        cmn     x0, #4095
+        b.hs    .Llisten_fail
+        str     w0, [state, #listen_fd]
+        mov     w1, #SO_REUSEADDR               // restart at once while old connections sit in TIME_WAIT
+        bl      enable_option
+        ldr     w0, [state, #cfg_workers]
+        cmp     w0, #1
+        b.eq    .Llisten_bind
+        mov     w1, #SO_REUSEPORT               // one listener per worker, the kernel spreads connections
+        bl      enable_option
+.Llisten_bind:
+        ldr     w0, [state, #cfg_port]
+        rev16   w0, w0                          // network byte order
+        lsl     w0, w0, #16
+        orr     w0, w0, #AF_INET
+        str     w0, [state, #sockaddr]          // sin_family, sin_port, sin_addr stays 0.0.0.0
+        ldr     w0, [state, #listen_fd]
+        add     x1, state, #sockaddr
+        mov     x2, #16
+        sys     bind
+        cmn     x0, #EADDRINUSE
+        b.eq    .Llisten_in_use
+        cmn     x0, #4095
+        b.hs    .Llisten_fail
+        ldr     w0, [state, #listen_fd]
+        mov     w1, #4096
+        sys     listen
+        cmn     x0, #4095
+        b.hs    .Llisten_fail
+        ldr     x30, [sp], #16
+        ret
+.Llisten_in_use:
+        adr     x1, msg_port
+        mov     w2, #msg_port_len
+        bl      print_error
+        mov     w0, #2
+        bl      print_port
+        adr     x1, msg_in_use
+        mov     w2, #msg_in_use_len
+        b       .Llisten_finish
+.Llisten_fail:
+        adr     x1, msg_cannot_listen
+        mov     w2, #msg_cannot_listen_len
+        bl      print_error
+        mov     w0, #2
+        bl      print_port
+        adr     x1, newline
+        mov     w2, #1
+.Llisten_finish:
+        bl      print_stderr
+        mov     w0, #1
+        b       exit
+
+// enable_option: sets a SOL_SOCKET option of the listener to 1.
+// IN: w1 = option   CLOBBERS: x0-x4, x8
+enable_option:
+        mov     w2, w1
+        ldr     w0, [state, #listen_fd]
+        mov     w1, #SOL_SOCKET
+        adr     x3, one
+        mov     w4, #4
+        sys     setsockopt
+        ret

@@ -1,0 +1,269 @@
+// The event loop: readiness from epoll, new connections, signals, timers and the graceful shutdown.
+
+        event   .req x21                        // the next epoll event to handle
+        events_end .req x25                     // the end of those the last wait returned
+        ready   .req w22                        // the epoll events of a connection
+
+// event_loop: the worker's main loop.
+// IN: listen_fd open   OUT: never returns (ends through finish)
+event_loop:
+        mov     w0, #SOCK_CLOEXEC               // EPOLL_CLOEXEC has the same value
+        sys     epoll_create1
+        str     w0, [state, #epoll_fd]
+        mov     x0, #-1
+        adr     x1, watched_signals
+        mov     x2, #8
+        mov     w3, #SOCK_NONBLOCK              // SFD_NONBLOCK has the value of SOCK_NONBLOCK
+        movk    w3, #SFD_CLOEXEC >> 16, lsl #16
+        sys     signalfd4
+        str     w0, [state, #signal_fd]
+        mov     w1, #EPOLLIN
+        bl      watch
+        ldr     w0, [state, #listen_fd]
+        mov     w1, #EPOLLIN | EPOLLET
+        bl      watch
+        bl      update_clock
+.Lloop_wait:
+        // Sleep until an event, with connections at most 1 s (their timers), while draining at most until the
+        // delay's end.
+        mov     x3, #0xffffffff                 // -1: forever, and unsigned the largest
+        ldr     w0, [state, #active]
+        cbz     w0, .Lloop_drain_timeout
+        mov     x3, #1000
+.Lloop_drain_timeout:
+        ldrb    w0, [state, #draining]
+        cbz     w0, .Lloop_sleep
+        ldrb    w0, [state, #stopped]
+        cbnz    w0, .Lloop_sleep
+        ldr     x0, [state, #drain_end_ms]
+        ldr     x1, [state, #now_ms]
+        subs    x0, x0, x1
+        csel    x0, x0, xzr, hs                 // the time left, 0 if none
+        cmp     x0, x3
+        csel    x3, x0, x3, lo
+.Lloop_sleep:
+        ldr     w0, [state, #epoll_fd]
+        add     x1, state, #events
+        mov     w2, #EVENTS_MAX
+        mov     x4, #0
+        mov     x5, #8
+        sys     epoll_pwait
+        cmp     w0, #0
+        csel    w0, w0, wzr, gt                 // timeout or EINTR: no events
+        add     event, state, #events
+        add     events_end, event, x0, lsl #EPOLL_EVENT_SHIFT
+        bl      update_clock
+.Lloop_event:
+        cmp     event, events_end
+        b.hs    .Lloop_timers
+        ldr     fd, [event, #EPOLL_DATA]
+        ldr     ready, [event]
+        add     event, event, #EPOLL_EVENT_SIZE
+        ldr     w0, [state, #listen_fd]
+        cmp     fd, w0
+        b.eq    .Lloop_accept
+        ldr     w0, [state, #signal_fd]
+        cmp     fd, w0
+        b.eq    .Lloop_signal
+        adr     conn, conns
+        add     conn, conn, x20, lsl #CONN_SHIFT
+        bl      on_connection_event
+        b       .Lloop_event
+.Lloop_accept:
+        bl      accept_connections
+        b       .Lloop_event
+.Lloop_signal:
+        bl      on_signal
+        b       .Lloop_event
+.Lloop_timers:
+        ldr     w0, [state, #now_sec]
+        ldr     w1, [state, #next_sweep]
+        cmp     w0, w1
+        b.lo    .Lloop_shutdown
+        bl      sweep_timers
+.Lloop_shutdown:
+        ldrb    w0, [state, #draining]
+        cbz     w0, .Lloop_wait
+        ldrb    w0, [state, #stopped]
+        cbnz    w0, .Lloop_finished
+        ldr     x0, [state, #now_ms]
+        ldr     x1, [state, #drain_end_ms]
+        cmp     x0, x1
+        b.lo    .Lloop_wait
+        bl      stop_accepting
+.Lloop_finished:
+        ldr     w0, [state, #active]
+        cbnz    w0, .Lloop_wait
+        b       finish
+
+// watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
+// IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x3, x8
+watch:
+        str     w1, [state, #event_mask]
+        str     w0, [state, #event_mask + EPOLL_DATA]
+        mov     w2, w0
+        ldr     w0, [state, #epoll_fd]
+        mov     w1, #EPOLL_CTL_ADD
+        add     x3, state, #event_mask
+        sys     epoll_ctl
+        ret
+
+// update_clock: reads the monotonic clock into now_sec and now_ms.
+// CLOBBERS: x0-x2, x8
+update_clock:
+        mov     w0, #CLOCK_MONOTONIC
+        add     x1, state, #timespec
+        sys     clock_gettime
+        ldp     x0, x1, [state, #timespec]
+        str     w0, [state, #now_sec]
+        mov     x2, #1000
+        udiv    x1, x1, x2                      // nanoseconds to milliseconds
+        udiv    x1, x1, x2
+        madd    x0, x0, x2, x1
+        str     x0, [state, #now_ms]
+        ret
+
+// accept_connections: accepts every waiting connection and starts watching it.
+// CLOBBERS: x0-x4, x8, x19
+accept_connections:
+        str     x30, [sp, #-16]!
+.Laccept_next:
+        ldr     w0, [state, #listen_fd]
+        mov     x1, #0
+        mov     x2, #0
+        mov     w3, #SOCK_NONBLOCK
+        movk    w3, #SOCK_CLOEXEC >> 16, lsl #16
+        sys     accept4
+        cmn     x0, #ECONNABORTED
+        b.eq    .Laccept_next
+        cmn     x0, #4095
+        b.hs    .Laccept_done                   // EAGAIN: none left (or no descriptors: wait for the next)
+        cmp     w0, #MAX_FDS
+        b.hs    .Laccept_refuse
+        adr     conn, conns
+        add     conn, conn, x0, lsl #CONN_SHIFT
+        stp     xzr, xzr, [conn, #C_BODY]       // also C_RESP, C_SENT
+        str     wzr, [conn, #C_FLAGS]           // also C_RFLAGS, C_CARRY
+        ldr     w1, [state, #now_sec]
+        ldr     w2, [state, #cfg_keepalive]
+        add     w1, w1, w2
+        str     w1, [conn, #C_DEADLINE]
+        ldr     w1, [state, #active]
+        add     w1, w1, #1
+        str     w1, [state, #active]
+        ldr     w1, [state, #max_fd]
+        cmp     w0, w1
+        csel    w1, w0, w1, hi
+        str     w1, [state, #max_fd]
+        mov     w1, #EPOLLIN | EPOLLOUT | EPOLLRDHUP
+        movk    w1, #EPOLLET >> 16, lsl #16
+        bl      watch
+        b       .Laccept_next
+.Laccept_refuse:
+        sys     close
+        b       .Laccept_next
+.Laccept_done:
+        ldr     x30, [sp], #16
+        ret
+
+// on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
+// signal on to the workers.
+// CLOBBERS: x0-x4, x8
+on_signal:
+        ldr     w0, [state, #signal_fd]
+        add     x1, state, #siginfo
+        mov     x2, #SIGNALFD_INFO_SIZE
+        sys     read
+        cmp     x0, #0
+        b.le    .Lsignal_done
+        ldr     x0, [state, #now_ms]
+        ldrb    w1, [state, #draining]
+        cbnz    w1, .Lsignal_end_delay
+        mov     w1, #1
+        strb    w1, [state, #draining]
+        ldr     w1, [state, #cfg_drain]
+        mov     w2, #1000
+        umaddl  x0, w1, w2, x0
+.Lsignal_end_delay:
+        str     x0, [state, #drain_end_ms]
+        ldr     w3, [state, #child_count]
+        add     x4, state, #child_pids
+.Lsignal_forward:
+        cbz     w3, .Lsignal_done
+        ldr     w0, [x4], #4
+        mov     w1, #SIGTERM
+        sys     kill
+        sub     w3, w3, #1
+        b       .Lsignal_forward
+.Lsignal_done:
+        ret
+
+// sweep_timers: acts on every connection whose timer has fired (see on_timeout), runs once a second.
+// CLOBBERS: x0-x15, x19, x20, x22-x24
+sweep_timers:
+        str     x30, [sp, #-16]!
+        ldr     w0, [state, #now_sec]
+        add     w0, w0, #1
+        str     w0, [state, #next_sweep]
+        mov     fd, #0
+        adr     conn, conns
+.Lsweep_next:
+        ldr     w0, [conn, #C_DEADLINE]
+        cbz     w0, .Lsweep_skip
+        ldr     w1, [state, #now_sec]
+        cmp     w0, w1
+        b.hi    .Lsweep_skip
+        bl      on_timeout
+.Lsweep_skip:
+        add     conn, conn, #1 << CONN_SHIFT
+        add     fd, fd, #1
+        ldr     w0, [state, #max_fd]
+        cmp     fd, w0
+        b.ls    .Lsweep_next
+        ldr     x30, [sp], #16
+        ret
+
+// stop_accepting: ends the drain delay: closes the listener and every connection without a response in
+// flight, those with one close when it is sent.
+// CLOBBERS: x0-x15, x19, x20, x22-x24
+stop_accepting:
+        str     x30, [sp, #-16]!
+        mov     w0, #1
+        strb    w0, [state, #stopped]
+        ldr     w0, [state, #listen_fd]
+        sys     close
+        mov     w0, #-1
+        str     w0, [state, #listen_fd]
+        mov     fd, #0
+        adr     conn, conns
+.Lstop_next:
+        ldr     w0, [conn, #C_DEADLINE]
+        cbz     w0, .Lstop_skip
+        ldr     w0, [conn, #C_RESP]
+        cbz     w0, .Lstop_close
+        ldrb    w0, [conn, #C_RFLAGS]
+        orr     w0, w0, #R_CLOSE
+        strb    w0, [conn, #C_RFLAGS]
+        b       .Lstop_skip
+.Lstop_close:
+        bl      close_connection
+.Lstop_skip:
+        add     conn, conn, #1 << CONN_SHIFT
+        add     fd, fd, #1
+        ldr     w0, [state, #max_fd]
+        cmp     fd, w0
+        b.ls    .Lstop_next
+        ldr     x30, [sp], #16
+        ret
+
+// finish: waits for the workers (if this is the first process) and exits 0.
+finish:
+        mov     x0, #-1
+        mov     x1, #0
+        mov     x2, #0
+        mov     x3, #0
+        sys     wait4
+        cmn     x0, #ECHILD
+        b.ne    finish
+        mov     w0, #0
+        b       exit

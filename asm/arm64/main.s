@@ -1,0 +1,108 @@
+// asm-web-service for Linux aarch64: the entry file. It includes every module; docs/server.md is the contract.
+//
+// Register conventions between routines: state (x28) = the state block, all the time. conn (x19) = the
+// connection's record, fd (w20) = its descriptor; the connection routines keep x19-x21, x25 and x28, and may
+// change every other register. A routine that calls another keeps its return address on the stack (16 bytes,
+// so sp stays aligned) or, as noted in its header, in a scratch register.
+//
+// Where the x86_64 tree returns a condition in CF, this one returns it in the C flag: set_carry / clear_carry
+// stand for stc / clc, and b.cs / b.cc for jc / jnc.
+
+        .include "syscalls.inc"
+
+        .equ    MAX_FDS, 16384          // descriptors the connection table covers
+        .equ    HEAD_MAX, 8192          // the largest request head, also the read buffer and each carry buffer
+        .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
+        .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
+        .equ    EVENTS_MAX, 64          // epoll events taken per wait
+        .equ    LINGER_SECONDS, 2       // how long a half-closed connection may go on sending before it is closed
+        .equ    WORKERS_MAX, 64
+
+// Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
+        .equ    CONN_SHIFT, 5
+        .equ    C_DEADLINE, 0           // word: monotonic second at which the connection's timer fires
+        .equ    C_FLAGS, 4              // byte: F_*
+        .equ    C_RFLAGS, 5             // byte: R_* of the pending response
+        .equ    C_CARRY, 6              // hword: bytes of unanswered input kept in the connection's carry buffer
+        .equ    C_BODY, 8               // xword: request body bytes still to read and discard
+        .equ    C_RESP, 16              // word: pending response (descriptor address), 0 when none
+        .equ    C_SENT, 20              // word: bytes of the pending response already sent
+
+        .equ    F_LINGER_BIT, 0         // half-closed after a closing response, input is discarded
+        .equ    F_INHEAD_BIT, 1         // the timer is the request-head timer
+        .equ    F_EOF_BIT, 2            // the client has shut down its sending side
+        .equ    F_LINGER, 1 << F_LINGER_BIT
+        .equ    F_INHEAD, 1 << F_INHEAD_BIT
+        .equ    F_EOF, 1 << F_EOF_BIT
+
+        .equ    R_HEAD_BIT, 0           // answer to HEAD: no body
+        .equ    R_CLOSE_BIT, 1          // close the connection after this response
+        .equ    R_LINGER_BIT, 2         // ...by half-closing first: the client may still be sending
+        .equ    R_HEAD, 1 << R_HEAD_BIT
+        .equ    R_CLOSE, 1 << R_CLOSE_BIT
+        .equ    R_LINGER, 1 << R_LINGER_BIT
+
+// Batch entry: a response gathered for one writev, and where its request's head ended.
+        .equ    E_RESP, 0               // word: response descriptor
+        .equ    E_FLAGS, 4              // word: R_*
+        .equ    E_POS, 8                // word: input offset just after the request's head
+        .equ    E_LEN, 12               // word: bytes of the response
+        .equ    E_BODY, 16              // xword: the request's body length
+        .equ    ENTRY_SIZE, 24
+
+// Response descriptor (see responses.s).
+        .equ    D_STATUS, 0             // word: status line and the response's own headers
+        .equ    D_TYPE, 4               // word: Content-Type line and "Connection: "
+        .equ    D_BODY, 8               // word: body
+        .equ    D_STATUS_LEN, 12        // hword
+        .equ    D_TYPE_LEN, 14          // hword
+        .equ    D_BODY_LEN, 16          // hword
+
+// Registers with a role across routines.
+        state   .req x28                // the state block (state.s), from _start on
+        conn    .req x19                // the connection's record
+        fd      .req w20                // its descriptor (x20 in address arithmetic)
+
+// set_carry / clear_carry: the C flag as an out-parameter (b.cs / b.cc test it).
+        .macro  set_carry
+        cmp     xzr, xzr
+        .endm
+        .macro  clear_carry
+        cmn     xzr, xzr
+        .endm
+
+        .text
+        .global _start
+
+// _start: reads the configuration, then serves or runs the self-probe.
+// IN: sp = argc, argv..., 0, envp..., 0 (the kernel's initial stack)
+_start:
+        adr     state, state_block
+        ldr     x0, [sp]
+        add     x0, sp, x0, lsl #3
+        add     x0, x0, #16
+        str     x0, [state, #envp]
+        bl      read_config
+        ldr     x0, [sp]
+        cmp     x0, #1
+        b.eq    serve
+        ldr     x1, [sp, #16]                   // argv[1]
+        ldr     x0, [x1]                        // "health", its terminator and one byte more
+        lsl     x0, x0, #8                      // ...without that byte
+        ldr     x1, =0x0068746c61656800         // "health", 0, shifted likewise
+        cmp     x0, x1
+        b.eq    probe_health
+        adr     x1, msg_usage
+        mov     w2, #msg_usage_len
+        bl      print_error
+        mov     w0, #2
+        b       exit
+
+        .include "config.s"
+        .include "listener.s"
+        .include "loop.s"
+        .include "connection.s"
+        .include "http.s"
+        .include "probe.s"
+        .include "responses.s"
+        .include "state.s"

@@ -1,0 +1,64 @@
+// The self-probe (`asm-web-service health`): a health check that needs no shell or curl in a scratch image.
+
+// probe_health: asks 127.0.0.1:PORT for /health, exits 0 on a 200 answer, 1 otherwise.
+// IN: settings read   OUT: never returns
+probe_health:
+        sock    .req w20
+        mov     w0, #AF_INET
+        mov     w1, #SOCK_STREAM
+        movk    w1, #SOCK_CLOEXEC >> 16, lsl #16
+        mov     x2, #0
+        sys     socket
+        mov     sock, w0
+        mov     w1, #SO_RCVTIMEO                // a server that does not answer fails the probe in 2 s
+        bl      .Lprobe_set_timeout
+        mov     w1, #SO_SNDTIMEO
+        bl      .Lprobe_set_timeout
+        ldr     w0, [state, #cfg_port]
+        rev16   w0, w0
+        lsl     w0, w0, #16
+        orr     w0, w0, #AF_INET
+        movk    x0, #0x007f, lsl #32            // 127.0.0.1
+        movk    x0, #0x0100, lsl #48
+        str     x0, [state, #sockaddr]
+        mov     w0, sock
+        add     x1, state, #sockaddr
+        mov     x2, #16
+        sys     connect
+        cbnz    x0, .Lprobe_unhealthy
+        mov     w0, sock
+        adr     x1, probe_request
+        mov     w2, #probe_request_len
+        bl      print
+        mov     w0, sock
+        adr     x1, read_buffer
+        mov     w2, #HEAD_MAX
+        sys     read
+        cmp     x0, #status_ok_len
+        b.lt    .Lprobe_unhealthy
+        adr     x1, read_buffer                 // the first 13 bytes, as two overlapping 8-byte words
+        adr     x2, status_ok
+        ldr     x3, [x1]
+        ldr     x4, [x2]
+        cmp     x3, x4
+        ldur    x3, [x1, #status_ok_len - 8]
+        ldur    x4, [x2, #status_ok_len - 8]
+        ccmp    x3, x4, #0, eq
+        b.ne    .Lprobe_unhealthy
+        mov     w0, #0
+        b       exit
+.Lprobe_unhealthy:
+        mov     w0, #1
+        b       exit
+
+// .Lprobe_set_timeout: sets a socket timeout option of the probe's socket to 2 s.
+// IN: sock (w20) = socket, w1 = option   CLOBBERS: x0-x4, x8
+.Lprobe_set_timeout:
+        mov     w2, w1
+        mov     w0, sock
+        mov     w1, #SOL_SOCKET
+        adr     x3, probe_timeout
+        mov     w4, #16
+        sys     setsockopt
+        ret
+        .unreq  sock

@@ -1,0 +1,49 @@
+// Mutable state, all in .bss. Small variables first, so an idle server touches few pages.
+//
+// The small variables form the state block, which `state` (x28) points at: their names are offsets in it
+// (`ldr w0, [state, #now_sec]`), one instruction each. The buffers after it have addresses of their own.
+
+        .struct 0
+envp:           .skip 8
+port_text:      .skip 8         // PORT as given, for messages
+port_text_len:  .skip 4
+settings:                       // in the order of setting_table
+cfg_port:       .skip 4
+cfg_workers:    .skip 4
+cfg_drain:      .skip 4         // seconds
+cfg_keepalive:  .skip 4         // seconds
+cfg_header_timeout: .skip 4     // seconds
+settings_end:
+listen_fd:      .skip 4
+epoll_fd:       .skip 4
+signal_fd:      .skip 4
+active:         .skip 4         // open connections
+max_fd:         .skip 4         // highest descriptor the timers must look at
+now_sec:        .skip 4         // monotonic clock, read after each wait
+next_sweep:     .skip 4
+child_count:    .skip 4
+now_ms:         .skip 8         // (at 72)
+drain_end_ms:   .skip 8
+draining:       .skip 1         // a signal came: /health says 503, every response closes
+stopped:        .skip 1         // the drain delay is over: no listener, finishing the last responses
+                .skip 6
+rlimit:         .skip 16        // (at 96)
+timespec:       .skip 16
+sockaddr:       .skip 16
+event_mask:     .skip EPOLL_EVENT_SIZE
+child_pids:     .skip 4 * WORKERS_MAX
+siginfo:        .skip SIGNALFD_INFO_SIZE
+events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
+STATE_SIZE:
+
+        .bss
+        .balign 65536
+state_block:    .skip STATE_SIZE
+        .balign 16
+iovecs:         .skip 16 * 4 * BATCH_MAX
+batch:          .skip ENTRY_SIZE * BATCH_MAX
+        .balign 64
+read_buffer:    .skip HEAD_MAX + 16     // the slack lets the parser compare a word past the input's end
+        .balign 4096
+conns:          .skip MAX_FDS << CONN_SHIFT
+carry_buffers:  .skip MAX_FDS * HEAD_MAX
