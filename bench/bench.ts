@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { instructionsPerRequest, type InstructionCounts } from './callgrind.js';
 import { fetchRaw, splitResponse } from './client.js';
 import { runWrk, PIPELINE_DEPTH, type LoadMode, type LoadResult } from './load.js';
-import { openFileLimits, processTree, rssKiB, socketCount, writeCounters, cpuSeconds } from './proc.js';
+import { openFileLimits, rssByMapping, rssKiB, socketCount, writeCounters, cpuSeconds } from './proc.js';
 import { checkTargets, formatTable, formatTargets, ratios, type ServerSummary } from './report.js';
 import { RunningServer, fileSize, freePort, ourServer, peers, type ServerSpec, type StartOptions } from './servers.js';
 
@@ -71,7 +71,9 @@ interface RoundResult {
   processes: number;
   responseBytes: number;
   rssIdleKiB: number;
-  idleConnections: { opened: number; failed: number; heldByServer: number; stillOpen: number; rssKiB: number };
+  /** Resident KiB per mapping of the first process, idle and with the idle connections open. */
+  rssIdleByMapping: Record<string, number>;
+  idleConnections: { opened: number; failed: number; heldByServer: number; stillOpen: number; rssKiB: number; rssByMapping: Record<string, number> };
   load: Record<LoadMode, LoadResult>;
 }
 
@@ -101,9 +103,10 @@ async function measureWithIdleConnections(server: RunningServer, count: number) 
     }
     await sleep(300); // let the server finish whatever bookkeeping follows an accept
     const rss = server.processes().reduce((sum, pid) => sum + rssKiB(pid), 0);
+    const byMapping = rssByMapping(server.pid);
     holder.stdin!.write('report\n');
     const { open } = JSON.parse(await nextLine()) as { open: number };
-    return { opened, failed, heldByServer: held, stillOpen: open, rssKiB: rss };
+    return { opened, failed, heldByServer: held, stillOpen: open, rssKiB: rss, rssByMapping: byMapping };
   } finally {
     holder.kill();
     lines.close();
@@ -135,8 +138,10 @@ async function startChecked(spec: ServerSpec, options: StartOptions, page: Buffe
 async function measureRound(spec: ServerSpec, round: number, base: Omit<StartOptions, 'port'>, page: Buffer): Promise<RoundResult> {
   const idle = await startChecked(spec, { ...base, port: await freePort() }, page);
   let rssIdleKiB: number;
+  let rssIdleByMapping: Record<string, number>;
   try {
     rssIdleKiB = idle.server.processes().reduce((sum, pid) => sum + rssKiB(pid), 0);
+    rssIdleByMapping = rssByMapping(idle.server.pid);
   } finally {
     await idle.server.stop();
   }
@@ -161,7 +166,7 @@ async function measureRound(spec: ServerSpec, round: number, base: Omit<StartOpt
       const other = core.busy - core.softirq - load[mode].serverCpuPercent;
       if (other > 15) warn(`${spec.name} round ${round} ${mode}: CPU ${SERVER_CPU} spent ${other.toFixed(0)} % on other processes`);
     }
-    return { round, port: server.port, processes: processes.length, responseBytes, rssIdleKiB, idleConnections, load };
+    return { round, port: server.port, processes: processes.length, responseBytes, rssIdleKiB, rssIdleByMapping, idleConnections, load };
   } finally {
     await server.stop();
   }
@@ -386,6 +391,13 @@ async function main() {
     lines.push(formatTable(summaries, ourSummary), '');
     const perRequest = Object.entries(instructions).map(([name, counts]) =>
       'error' in counts ? `  ${name.padEnd(16)} failed: ${counts.error}` : `  ${name.padEnd(16)} ${Math.round(counts.keepalivePerRequest).toLocaleString('en-US').padStart(9)} keep-alive   ${Math.round(counts.closePerRequest).toLocaleString('en-US').padStart(9)} close`);
+    const ourRounds = ours ? results.get(ours.name)! : [];
+    if (ourRounds.length) {
+      const last = ourRounds[ourRounds.length - 1];
+      const describe = (byMapping: Record<string, number>) =>
+        Object.entries(byMapping).map(([name, kib]) => `${name === ourBinary ? 'binary' : name} ${kib}`).join(', ');
+      lines.push(`${ours!.name} resident KiB by mapping (last round): idle: ${describe(last.rssIdleByMapping)}; with ${last.idleConnections.heldByServer} connections: ${describe(last.idleConnections.rssByMapping)}`, '');
+    }
     if (perRequest.length) lines.push('User-space instructions per request (callgrind; run with N requests minus run with none, ÷ N):', ...perRequest, '');
     if (workerSpread) {
       const spread = workerSpread as Record<string, { requestsPerSecond: number; sharePercent: number[]; shareBasis: string; maxOverMin: number; perWorker: { connectionsMidRun: number }[] }>;

@@ -48,6 +48,25 @@ export function rssKiB(pid: number): number {
   return match ? Number(match[1]) : 0;
 }
 
+/**
+ * Resident KiB of one process per mapping (file path, [stack], [heap], [vdso]; anonymous ones as [anon]), from
+ * /proc/PID/smaps, largest first: where a small server's resident pages go.
+ */
+export function rssByMapping(pid: number): Record<string, number> {
+  const byName = new Map<string, number>();
+  let name = '';
+  for (const line of readOrEmpty(`/proc/${pid}/smaps`).split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      name = mapping[1] || '[anon]';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss && Number(rss[1]) > 0) byName.set(name, (byName.get(name) ?? 0) + Number(rss[1]));
+  }
+  return Object.fromEntries([...byName].sort((a, b) => b[1] - a[1]));
+}
+
 /** User plus system CPU seconds one process has used so far (all its threads). */
 export function cpuSeconds(pid: number): number {
   const fields = statFields(pid);

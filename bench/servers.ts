@@ -119,7 +119,8 @@ export class RunningServer {
     const { file, args, env } = spec.command(options);
     const child = spawn('taskset', ['-c', String(cpu), ...wrapper, file, ...args], {
       cwd: options.workDir,
-      env: { ...process.env, ...env },
+      // A minimal environment: npm's hundred npm_* variables would sit on the server's stack and count as RSS.
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new RunningServer(spec, options.port, child);
