@@ -6,8 +6,10 @@
 on_connection_event:
         cmp     dword [rbx + C_DEADLINE], 0
         je      .done                           ; closed earlier in this batch of events
-        test    r13d, EPOLLERR | EPOLLHUP
+        test    r13d, EPOLLERR                  ; reset: nothing more can be delivered
         jnz     close_connection
+        ; EPOLLHUP alone (both directions shut) may still leave input to read, and closing with unread input
+        ; sends a reset: it is read like any input, to its end.
         test    r13d, EPOLLRDHUP
         jz      .ready
         or      byte [rbx + C_FLAGS], F_EOF
@@ -109,10 +111,12 @@ serve_input:
         jb      .next
         jmp     .send
 .closing:
-        ; Nothing after a closing response is read as a request. If more input is here or a body is still
-        ; to come, close gently so the client reads this response rather than a reset.
+        ; Nothing after a closing response is read as a request. If more input is here or may follow, close
+        ; gently: closing a socket with unread input sends a reset, which can destroy the response in flight.
         cmp     r14d, r13d
         jb      .linger
+        cmp     r13d, HEAD_MAX                  ; a full buffer: more may wait in the socket
+        je      .linger
         test    r9, r9
         jz      .last
 .linger:
@@ -130,7 +134,10 @@ serve_input:
 .keep_rest:
         call    keep_input
         test    byte [rbx + C_FLAGS], F_EOF
-        jnz     .eof
+        jz      .timer
+        cmp     r13d, HEAD_MAX                  ; a full buffer: input before the end may still wait
+        jne     .eof
+.timer:
         mov     eax, [now_tick]
         cmp     word [rbx + C_CARRY], 0
         jne     .in_request
@@ -238,6 +245,10 @@ flush_pending:
 .sent:
         mov     dword [rbx + C_RESP], 0
         movzx   edx, byte [rbx + C_RFLAGS]
+        test    byte [rbx + C_FLAGS], F_LAST
+        jz      .go_on
+        or      dl, R_CLOSE | R_LINGER
+.go_on:
         test    dl, R_CLOSE
         jz      on_readable.again               ; answer the kept input, then read on
         jmp     begin_close
@@ -330,8 +341,6 @@ append_part:
 begin_close:
         test    dl, R_LINGER
         jz      close_connection
-        test    byte [rbx + C_FLAGS], F_EOF
-        jnz     close_connection
         mov     edi, r12d
         mov     esi, SHUT_WR
         sys     SYS_shutdown
@@ -353,9 +362,8 @@ discard_input:
         cmp     rax, -EAGAIN
         je      .done
         test    rax, rax
-        jle     close_connection                ; end of input, or reset
-        cmp     eax, HEAD_MAX
-        je      discard_input
+        jg      discard_input                   ; until the socket is empty: epoll may not report its end
+        jmp     close_connection                ; end of input, or reset
 .done:
         ret
 

@@ -257,7 +257,7 @@ stop_accepting:
         je      .skip
         cmp     dword [rbx + C_RESP], 0
         je      .close
-        or      byte [rbx + C_RFLAGS], R_CLOSE
+        or      byte [rbx + C_FLAGS], F_LAST       ; its R_CLOSE must not change: part of it is sent
         jmp     .skip
 .close:
         call    close_connection

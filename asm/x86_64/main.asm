@@ -30,6 +30,7 @@ C_SENT          equ 20          ; dword: bytes of the pending response already s
 F_LINGER        equ 1           ; half-closed after a closing response; input is discarded
 F_INHEAD        equ 2           ; the timer is the request-head timer
 F_EOF           equ 4           ; the client has shut down its sending side
+F_LAST          equ 8           ; shutting down: close (gently) once the pending response is out
 
 R_HEAD          equ 1           ; answer to HEAD: no body
 R_CLOSE         equ 2           ; close the connection after this response
