@@ -10,7 +10,7 @@
 //   BENCH_SKIP_SETUP=1  BENCH_SKIP_BUILD=1             do not run bench/setup.sh or asm/build.sh
 //   BENCH_PRIORITY=1                                   raise this session's scheduling group (busy shared machine)
 //   BENCH_OUT=bench/results/latest.json                where the JSON goes
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,13 +56,10 @@ const median = (values: number[]) => {
   return sorted.length === 0 ? undefined : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const run = promisify(execFile);
+/** What a command prints on stdout and stderr (nginx -v prints on stderr), whatever its exit status. */
 const output = (file: string, args: string[]) => {
-  try {
-    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ''}${e.stderr ?? ''}`.trim(); // nginx -v prints on stderr
-  }
+  const result = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
 };
 
 interface RoundResult {
