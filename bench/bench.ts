@@ -312,6 +312,13 @@ async function main() {
   const pageDir = path.join(workDir, 'www');
   mkdirSync(pageDir, { mode: 0o755 });
   const base = { workDir, pageDir, fileLimit };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const server of RunningServer.running) server.kill();
+      rmSync(workDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
 
   try {
     // The page bytes every server serves: our server's own GET / body (else the build's filled page).

@@ -89,6 +89,8 @@ export const lighttpd: ServerSpec = {
 export const peers = [nginx, h2o, lighttpd];
 
 export class RunningServer {
+  /** Servers started and not yet stopped, for the benchmark's interrupt handler. */
+  static readonly running = new Set<RunningServer>();
   private output = '';
   private exitStatus: string | undefined;
   private readonly exited: Promise<void>;
@@ -124,6 +126,7 @@ export class RunningServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new RunningServer(spec, options.port, child);
+    RunningServer.running.add(server);
     try {
       await waitForPort(options.port, readyTimeoutMs, () => server.exitStatus);
     } catch (error) {
@@ -153,8 +156,20 @@ export class RunningServer {
     return pids;
   }
 
+  /** SIGKILL to every process of the tree at once (interrupted benchmark). */
+  kill(): void {
+    for (const pid of this.processes()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   /** SIGTERM, then SIGKILL to every process of the tree if it has not exited within timeoutMs. */
   async stop(timeoutMs = 10_000): Promise<void> {
+    RunningServer.running.delete(this);
     if (this.exitStatus !== undefined) return;
     const tree = this.processes();
     this.child.kill('SIGTERM');
