@@ -65,7 +65,8 @@ describe.each(archs)('%s: concurrency and timeouts (point 5)', (arch) => {
 
   it('a client that reads slowly gets every byte of a large pipelined answer (partial writes finished)', async () => {
     const server = await startServer(arch, { env: { HEADER_TIMEOUT_SECONDS: '3' } });
-    const count = 1500;
+    // ~10 MB: more than the kernel's socket buffers hold, so the server must finish writes later.
+    const count = 6000;
     const connection = await open(server.port);
     connection.socket.pause();
     await connection.write(request('GET', '/').repeat(count));
@@ -92,7 +93,7 @@ describe.each(archs)('%s: concurrency and timeouts (point 5)', (arch) => {
     const baseline = server.fdCount();
     const connection = await open(server.port);
     connection.socket.pause();
-    void connection.write(request('GET', '/').repeat(3000));
+    void connection.write(request('GET', '/').repeat(6000));
     await sleep(300);
     expect(server.fdCount()).toBe(baseline + 1);
     // Closed after ~1 s without progress; allow scheduling slack, and far less than the 60 s keep-alive.
