@@ -181,6 +181,9 @@ async function main(): Promise<void> {
       () => build(platform, ['--build-arg', `IMAGE_SIZE=${measured.size}`, '--tag', platformTag]),
       (id) => `${platformTag} (${id.slice(0, 19)})`);
 
+    // The measuring build's image is only a step: drop it (its build cache stays, so the next run is as fast).
+    if (measured.id !== imageId) await execa(docker, ['rmi', measured.id], { ...dockerOptions, reject: false });
+
     const sizes = await step(`${platform}: check sizes`, async () => {
       const imageSize = await imageSizeOf(imageId);
       if (imageSize !== measured.size) {
