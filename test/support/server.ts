@@ -91,6 +91,8 @@ export interface StartOptions {
   /** Environment for the server; PORT is added unless given. Nothing else is inherited. */
   env?: Record<string, string>;
   args?: string[];
+  /** A command the server runs under, e.g. ['prlimit', '--nofile=64:64', '--'] (it must exec, keeping the pid). */
+  prefix?: string[];
 }
 
 const running = new Set<ServerHandle>();
@@ -138,7 +140,10 @@ export async function startServer(arch: Arch, options: StartOptions = {}): Promi
 class PortTakenError extends Error {}
 
 async function startOnce(arch: Arch, port: number, options: StartOptions): Promise<ServerHandle> {
-  const [file, args] = commandFor(arch, options.args ?? []);
+  const [binaryFile, binaryArgs] = commandFor(arch, options.args ?? []);
+  const [file, args] = options.prefix?.length
+    ? [options.prefix[0], [...options.prefix.slice(1), binaryFile, ...binaryArgs]]
+    : [binaryFile, binaryArgs];
   const subprocess: ResultPromise = execa(file, args, {
     env: { PORT: String(port), ...options.env },
     extendEnv: false,
