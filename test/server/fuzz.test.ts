@@ -46,6 +46,9 @@ describe.each(archs)('%s: randomized hostile input', (arch) => {
   it('answers every head with allowed responses or a clean close, and still serves', { timeout: 600_000 }, async () => {
     const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2 ** 31);
     const count = process.env.FUZZ_COUNT ? Number(process.env.FUZZ_COUNT) : defaultCount[arch];
+    if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(count) || count < 1) {
+      throw new Error(`FUZZ_SEED and FUZZ_COUNT must be whole numbers (count at least 1), got ${process.env.FUZZ_SEED}, ${process.env.FUZZ_COUNT}`);
+    }
     console.log(`${arch}: fuzz seed ${seed} (replay with FUZZ_SEED=${seed}), ${count} heads`);
     const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '2', HEADER_TIMEOUT_SECONDS: '2' } });
     const baselineDescriptors = server.fdCount();
