@@ -43,6 +43,20 @@ if ! docker_answers; then
   docker_answers || { say "the Docker engine did not come up; see /var/log/dockerd.log"; exit 1; }
 fi
 
+# --- loopback traffic untracked --------------------------------------------------------------------------------
+# The engine's NAT rules load connection tracking, and from then on every loopback connection of the tests and
+# benchmarks gets an entry (TIME_WAIT ones live 120 s): the table reached 140,000 entries here (of 262,144, after
+# which new connections are dropped), and Docker walks the whole table whenever a container leaves a network,
+# which made `docker stop` take 0.6 s more. 127/8-to-127/8 traffic needs no NAT (Docker's loopback ports go
+# through docker-proxy; the cluster uses no localhost node ports), so leave it untracked.
+if [ "$(id -u)" -eq 0 ]; then
+  for rule in "PREROUTING -i lo" "OUTPUT -o lo"; do
+    # shellcheck disable=SC2086 # the chain and interface words are meant to split
+    iptables -t raw -C $rule -s 127.0.0.0/8 -d 127.0.0.0/8 -j CT --notrack 2>/dev/null \
+      || iptables -t raw -I $rule -s 127.0.0.0/8 -d 127.0.0.0/8 -j CT --notrack
+  done
+fi
+
 # --- arm64 emulation -------------------------------------------------------------------------------------------
 # The F flag opens the interpreter once at registration, so it also works inside containers.
 if [ "$(uname -m)" != aarch64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
