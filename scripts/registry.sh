@@ -21,7 +21,12 @@ say() { printf '\033[1m[registry]\033[0m %s\n' "$*" >&2; }
 # HTTP status of the registry API root: 200 for an open registry, 401 for one that wants a login, 000 for none.
 api_status() { curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$address/v2/" || true; }
 
-started_pid() { [ -s "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && cat "$pid_file"; }
+# The pid of the registry this script started, if it still runs (a recycled pid running something else does not count).
+started_pid() {
+  local pid
+  pid=$(cat "$pid_file" 2>/dev/null) || return 1
+  tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q "docker-registry serve $config" && echo "$pid"
+}
 
 if [ "${1:-}" = stop ]; then
   if pid=$(started_pid); then
