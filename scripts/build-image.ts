@@ -187,8 +187,15 @@ async function main(): Promise<void> {
     const sizes = await step(`${platform}: check sizes`, async () => {
       const imageSize = await imageSizeOf(imageId);
       if (imageSize !== measured.size) {
+        // Docker's containerd image store counts compressed layers (and disk blocks) in .Size, which shift with
+        // the digits on the page; the classic store (overlay2) counts the files' bytes.
+        const driver = (await run(['info', '--format', '{{json .DriverStatus}}'])).stdout;
+        const hint = driver.includes('io.containerd.snapshotter')
+          ? 'This Docker uses the containerd image store, whose image size includes compressed layers: ' +
+            'set "features": {"containerd-snapshotter": false} in daemon.json to build with the classic store.'
+          : 'Are the page\'s fields still fixed-width?';
         throw new Error(`${platform}: the image is ${imageSize} bytes with its size on the page, ` +
-          `${measured.size} bytes without: the page would be wrong. Are the page's fields still fixed-width?`);
+          `${measured.size} bytes without: the page would be wrong. ${hint}`);
       }
       return { imageSize, binarySize: await binarySizeIn(imageId, platform) };
     }, ({ imageSize, binarySize }) => `image ${imageSize} bytes, binary ${binarySize} bytes`);
