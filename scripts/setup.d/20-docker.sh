@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Docker side of the set-up: Debian's engine (started when it does not answer), arm64 emulation for
-# `docker run --platform linux/arm64`, the Dockerfile's pinned Debian base image (made locally with debootstrap,
-# since no registry can be reached here), and the registry, skopeo and docker-compose the image tests use.
+# The Docker side of the set-up: Debian's engine (started when it does not answer), emulation of the other
+# platform for `docker run --platform linux/arm64` (linux/amd64 on an arm64 host), the Dockerfile's pinned Debian
+# base image (made locally with debootstrap, since no registry can be reached here), and the registry, skopeo and
+# docker-compose the image tests use.
 # Idempotent: every step checks first, so a second run takes a fraction of a second.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -57,19 +58,25 @@ if [ "$(id -u)" -eq 0 ]; then
   done
 fi
 
-# --- arm64 emulation -------------------------------------------------------------------------------------------
+# --- emulation of the other platform ---------------------------------------------------------------------------
+# The image tests run both platforms' images: on x86_64 the arm64 one under qemu-aarch64, on arm64 the reverse.
 # The F flag opens the interpreter once at registration, so it also works inside containers.
-if [ "$(uname -m)" != aarch64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+case $(uname -m) in
+  x86_64) foreign=aarch64 ;;
+  aarch64) foreign=x86_64 ;;
+  *) say "no emulation set up for $(uname -m): the image tests expect an x86_64 or arm64 host"; foreign= ;;
+esac
+if [ -n "$foreign" ] && [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$foreign" ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    say "arm64 emulation is not registered; as root: cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register"
+    say "qemu-$foreign is not registered; as root: cat /usr/lib/binfmt.d/qemu-$foreign.conf > /proc/sys/fs/binfmt_misc/register"
     exit 1
   fi
   [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  say "registering qemu-aarch64 with binfmt_misc"
-  cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
+  say "registering qemu-$foreign with binfmt_misc"
+  cat "/usr/lib/binfmt.d/qemu-$foreign.conf" > /proc/sys/fs/binfmt_misc/register
 fi
-if [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && ! grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
-  echo 1 > /proc/sys/fs/binfmt_misc/qemu-aarch64
+if [ -n "$foreign" ] && ! grep -q '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$foreign"; then
+  echo 1 > "/proc/sys/fs/binfmt_misc/qemu-$foreign"
 fi
 
 # --- the Dockerfile's base image -------------------------------------------------------------------------------
