@@ -11,8 +11,9 @@
 on_connection_event:
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Levent_done                // closed earlier in this batch of events
-        tst     ready, #EPOLLERR | EPOLLHUP
-        b.ne    close_connection
+        tbnz    ready, #EPOLLERR_BIT, close_connection // reset: nothing more can be delivered
+        // EPOLLHUP alone (both directions shut) may still leave input to read, and closing with unread input
+        // sends a reset: it is read like any input, to its end.
         tbz     ready, #EPOLLRDHUP_BIT, .Levent_ready
         ldrb    w0, [conn, #C_FLAGS]
         orr     w0, w0, #F_EOF
@@ -119,10 +120,12 @@ serve_input:
         b.lo    .Lserve_next
         b       .Lserve_send
 .Lserve_closing:
-        // Nothing after a closing response is read as a request. If more input is here or a body is still
-        // to come, close gently so the client reads this response rather than a reset.
+        // Nothing after a closing response is read as a request. If more input is here or may follow, close
+        // gently: closing a socket with unread input sends a reset, which can destroy the response in flight.
         cmp     pos, have
         b.lo    .Lserve_linger
+        cmp     have, #HEAD_MAX                 // a full buffer: more may wait in the socket
+        b.eq    .Lserve_linger
         cbz     x4, .Lserve_last
 .Lserve_linger:
         orr     w3, w3, #R_LINGER
@@ -138,15 +141,18 @@ serve_input:
 .Lserve_keep_rest:
         bl      keep_input
         ldrb    w0, [conn, #C_FLAGS]
-        tbnz    w0, #F_EOF_BIT, .Lserve_eof
-        ldr     w1, [state, #now_sec]
+        tbz     w0, #F_EOF_BIT, .Lserve_timer
+        cmp     have, #HEAD_MAX                 // a full buffer: input before the end may still wait
+        b.ne    .Lserve_eof
+.Lserve_timer:
+        ldr     w1, [state, #now_tick]
         ldrh    w2, [conn, #C_CARRY]
         cbnz    w2, .Lserve_in_request
         ldr     x2, [conn, #C_BODY]
         cbnz    x2, .Lserve_in_request
         and     w0, w0, #~F_INHEAD
         strb    w0, [conn, #C_FLAGS]
-        ldr     w2, [state, #cfg_keepalive]
+        ldr     w2, [state, #keepalive_ticks]
         add     w1, w1, w2
         str     w1, [conn, #C_DEADLINE]
         b       .Lserve_reading
@@ -154,7 +160,7 @@ serve_input:
         tbnz    w0, #F_INHEAD_BIT, .Lserve_reading // the head timer runs from the head's first byte
         orr     w0, w0, #F_INHEAD
         strb    w0, [conn, #C_FLAGS]
-        ldr     w2, [state, #cfg_header_timeout]
+        ldr     w2, [state, #header_ticks]
         add     w1, w1, w2
         str     w1, [conn, #C_DEADLINE]
 .Lserve_reading:
@@ -260,7 +266,10 @@ flush_pending:
 .Lflush_sent:
         str     wzr, [conn, #C_RESP]
         ldrb    w1, [conn, #C_RFLAGS]
-        tbz     w1, #R_CLOSE_BIT, .Lreadable_again // answer the kept input, then read on
+        ldrb    w0, [conn, #C_FLAGS]
+        tbz     w0, #F_LAST_BIT, 1f
+        orr     w1, w1, #R_CLOSE | R_LINGER
+1:      tbz     w1, #R_CLOSE_BIT, .Lreadable_again // answer the kept input, then read on
         b       begin_close
 .Lflush_done:
         ldr     x30, [sp], #16
@@ -270,8 +279,8 @@ flush_pending:
 // start_write_timer: a pending write must make progress within HEADER_TIMEOUT_SECONDS.
 // IN: conn   CLOBBERS: x0, x1
 start_write_timer:
-        ldr     w0, [state, #now_sec]
-        ldr     w1, [state, #cfg_header_timeout]
+        ldr     w0, [state, #now_tick]
+        ldr     w1, [state, #header_ticks]
         add     w0, w0, w1
         str     w0, [conn, #C_DEADLINE]
         ldrb    w0, [conn, #C_FLAGS]
@@ -342,12 +351,10 @@ append_part:
 1:      ret
 
 // begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
-// discarding what the client still sends for LINGER_SECONDS, so that it reads the response, not a reset.
+// discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
 // IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x2, x8
 begin_close:
         tbz     w1, #R_LINGER_BIT, close_connection
-        ldrb    w0, [conn, #C_FLAGS]
-        tbnz    w0, #F_EOF_BIT, close_connection
         mov     w0, fd
         mov     w1, #SHUT_WR
         sys     shutdown
@@ -355,8 +362,8 @@ begin_close:
         strb    w0, [conn, #C_FLAGS]
         strh    wzr, [conn, #C_CARRY]
         str     xzr, [conn, #C_BODY]
-        ldr     w0, [state, #now_sec]
-        add     w0, w0, #LINGER_SECONDS
+        ldr     w0, [state, #now_tick]
+        add     w0, w0, #LINGER_TICKS
         str     w0, [conn, #C_DEADLINE]
         // fall through: input may already be waiting, and epoll reports only new arrivals
 
@@ -370,9 +377,8 @@ discard_input:
         cmn     x0, #EAGAIN
         b.eq    1f
         cmp     x0, #0
-        b.le    close_connection                // end of input, or reset
-        cmp     x0, #HEAD_MAX
-        b.eq    discard_input
+        b.gt    discard_input                   // until the socket is empty: epoll may not report its end
+        b       close_connection                // end of input, or reset
 1:      ret
 
 // begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.

@@ -27,6 +27,14 @@ serve:
         mov     x3, #0
         sys     prlimit64
 
+        // Timeouts in ticks, plus one so that a timer set just before a tick does not fire early.
+        ldp     w0, w1, [state, #cfg_keepalive] // and cfg_header_timeout
+        mov     w2, #1000 / TICK_MS
+        mul     w0, w0, w2
+        add     w0, w0, #1
+        mul     w1, w1, w2
+        add     w1, w1, #1
+        stp     w0, w1, [state, #keepalive_ticks] // and header_ticks
         bl      open_listener
         adr     x1, msg_listening
         mov     w2, #msg_listening_len

@@ -22,25 +22,31 @@ event_loop:
         ldr     w0, [state, #listen_fd]
         mov     w1, #EPOLLIN | EPOLLET
         bl      watch
+        // A tick every TICK_MS drives the connection timers, so the busy path never reads the clock.
+        mov     w0, #CLOCK_MONOTONIC
+        mov     w1, #SOCK_NONBLOCK              // TFD_NONBLOCK, TFD_CLOEXEC have the same values
+        movk    w1, #SOCK_CLOEXEC >> 16, lsl #16
+        sys     timerfd_create
+        str     w0, [state, #timer_fd]
+        mov     w1, #0
+        adr     x2, every_tick
+        mov     x3, #0
+        sys     timerfd_settime
+        ldr     w0, [state, #timer_fd]
+        mov     w1, #EPOLLIN
+        bl      watch
         bl      update_clock
 .Lloop_wait:
-        // Sleep until an event, with connections at most 1 s (their timers), while draining at most until the
-        // delay's end.
-        mov     x3, #0xffffffff                 // -1: forever, and unsigned the largest
-        ldr     w0, [state, #active]
-        cbz     w0, .Lloop_drain_timeout
-        mov     x3, #1000
-.Lloop_drain_timeout:
+        // Sleep until an event, while draining at most until the delay's end.
+        mov     w3, #-1
         ldrb    w0, [state, #draining]
         cbz     w0, .Lloop_sleep
         ldrb    w0, [state, #stopped]
         cbnz    w0, .Lloop_sleep
-        ldr     x0, [state, #drain_end_ms]
-        ldr     x1, [state, #now_ms]
-        subs    x0, x0, x1
-        csel    x0, x0, xzr, hs                 // the time left, 0 if none
-        cmp     x0, x3
-        csel    x3, x0, x3, lo
+        bl      update_clock
+        ldr     x3, [state, #drain_end_ms]
+        subs    x3, x3, x0                      // x0 = now_ms
+        csel    x3, x3, xzr, hs                 // the time left, 0 if none
 .Lloop_sleep:
         ldr     w0, [state, #epoll_fd]
         add     x1, state, #events
@@ -52,7 +58,6 @@ event_loop:
         csel    w0, w0, wzr, gt                 // timeout or EINTR: no events
         add     event, state, #events
         add     events_end, event, x0, lsl #EPOLL_EVENT_SHIFT
-        bl      update_clock
 .Lloop_event:
         cmp     event, events_end
         b.hs    .Lloop_timers
@@ -65,6 +70,9 @@ event_loop:
         ldr     w0, [state, #signal_fd]
         cmp     fd, w0
         b.eq    .Lloop_signal
+        ldr     w0, [state, #timer_fd]
+        cmp     fd, w0
+        b.eq    .Lloop_tick
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         bl      on_connection_event
@@ -75,18 +83,15 @@ event_loop:
 .Lloop_signal:
         bl      on_signal
         b       .Lloop_event
+.Lloop_tick:
+        bl      on_tick
+        b       .Lloop_event
 .Lloop_timers:
-        ldr     w0, [state, #now_sec]
-        ldr     w1, [state, #next_sweep]
-        cmp     w0, w1
-        b.lo    .Lloop_shutdown
-        bl      sweep_timers
-.Lloop_shutdown:
         ldrb    w0, [state, #draining]
         cbz     w0, .Lloop_wait
         ldrb    w0, [state, #stopped]
         cbnz    w0, .Lloop_finished
-        ldr     x0, [state, #now_ms]
+        bl      update_clock
         ldr     x1, [state, #drain_end_ms]
         cmp     x0, x1
         b.lo    .Lloop_wait
@@ -108,23 +113,25 @@ watch:
         sys     epoll_ctl
         ret
 
-// update_clock: reads the monotonic clock into now_sec and now_ms.
-// CLOBBERS: x0-x2, x8
+// update_clock: reads the monotonic clock into now_ms and now_tick.
+// OUT: x0 = now_ms   CLOBBERS: x1, x2, x8
 update_clock:
         mov     w0, #CLOCK_MONOTONIC
         add     x1, state, #timespec
         sys     clock_gettime
         ldp     x0, x1, [state, #timespec]
-        str     w0, [state, #now_sec]
         mov     x2, #1000
         udiv    x1, x1, x2                      // nanoseconds to milliseconds
         udiv    x1, x1, x2
         madd    x0, x0, x2, x1
         str     x0, [state, #now_ms]
+        mov     x2, #TICK_MS
+        udiv    x1, x0, x2
+        str     w1, [state, #now_tick]
         ret
 
-// accept_connections: accepts every waiting connection and starts watching it.
-// CLOBBERS: x0-x4, x8, x19
+// accept_connections: accepts every waiting connection, answers what it sent, and watches it.
+// CLOBBERS: x0-x15, x19, x20, x22-x24
 accept_connections:
         str     x30, [sp, #-16]!
 .Laccept_next:
@@ -140,21 +147,28 @@ accept_connections:
         b.hs    .Laccept_done                   // EAGAIN: none left (or no descriptors: wait for the next)
         cmp     w0, #MAX_FDS
         b.hs    .Laccept_refuse
+        mov     fd, w0
         adr     conn, conns
-        add     conn, conn, x0, lsl #CONN_SHIFT
+        add     conn, conn, x20, lsl #CONN_SHIFT
         stp     xzr, xzr, [conn, #C_BODY]       // also C_RESP, C_SENT
         str     wzr, [conn, #C_FLAGS]           // also C_RFLAGS, C_CARRY
-        ldr     w1, [state, #now_sec]
-        ldr     w2, [state, #cfg_keepalive]
+        ldr     w1, [state, #now_tick]
+        ldr     w2, [state, #keepalive_ticks]
         add     w1, w1, w2
         str     w1, [conn, #C_DEADLINE]
         ldr     w1, [state, #active]
         add     w1, w1, #1
         str     w1, [state, #active]
         ldr     w1, [state, #max_fd]
-        cmp     w0, w1
-        csel    w1, w0, w1, hi
+        cmp     fd, w1
+        csel    w1, fd, w1, hi
         str     w1, [state, #max_fd]
+        // The request usually arrived with the connection: answer it before asking epoll, and watch the
+        // connection only if it stays open (a Connection: close client then costs no epoll_ctl).
+        bl      on_readable
+        ldr     w0, [conn, #C_DEADLINE]
+        cbz     w0, .Laccept_next
+        mov     w0, fd
         mov     w1, #EPOLLIN | EPOLLOUT | EPOLLRDHUP
         movk    w1, #EPOLLET >> 16, lsl #16
         bl      watch
@@ -168,7 +182,7 @@ accept_connections:
 
 // on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
 // signal on to the workers.
-// CLOBBERS: x0-x4, x8
+// CLOBBERS: x0-x4, x8, x10 (the return address)
 on_signal:
         ldr     w0, [state, #signal_fd]
         add     x1, state, #siginfo
@@ -176,7 +190,9 @@ on_signal:
         sys     read
         cmp     x0, #0
         b.le    .Lsignal_done
-        ldr     x0, [state, #now_ms]
+        mov     x10, x30
+        bl      update_clock
+        mov     x30, x10
         ldrb    w1, [state, #draining]
         cbnz    w1, .Lsignal_end_delay
         mov     w1, #1
@@ -198,19 +214,28 @@ on_signal:
 .Lsignal_done:
         ret
 
-// sweep_timers: acts on every connection whose timer has fired (see on_timeout), runs once a second.
+// on_tick: the timer descriptor's tick has passed: reads the clock and runs the connection timers.
+// CLOBBERS: x0-x15, x19, x20, x22-x24
+on_tick:
+        str     x30, [sp, #-16]!
+        ldr     w0, [state, #timer_fd]
+        add     x1, state, #timespec
+        mov     x2, #8
+        sys     read
+        bl      update_clock
+        ldr     x30, [sp], #16
+        // fall through
+
+// sweep_timers: acts on every connection whose timer has fired (see on_timeout).
 // CLOBBERS: x0-x15, x19, x20, x22-x24
 sweep_timers:
         str     x30, [sp, #-16]!
-        ldr     w0, [state, #now_sec]
-        add     w0, w0, #1
-        str     w0, [state, #next_sweep]
         mov     fd, #0
         adr     conn, conns
 .Lsweep_next:
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Lsweep_skip
-        ldr     w1, [state, #now_sec]
+        ldr     w1, [state, #now_tick]
         cmp     w0, w1
         b.hi    .Lsweep_skip
         bl      on_timeout
@@ -241,9 +266,9 @@ stop_accepting:
         cbz     w0, .Lstop_skip
         ldr     w0, [conn, #C_RESP]
         cbz     w0, .Lstop_close
-        ldrb    w0, [conn, #C_RFLAGS]
-        orr     w0, w0, #R_CLOSE
-        strb    w0, [conn, #C_RFLAGS]
+        ldrb    w0, [conn, #C_FLAGS]
+        orr     w0, w0, #F_LAST                 // its R_CLOSE must not change: part of it is sent
+        strb    w0, [conn, #C_FLAGS]
         b       .Lstop_skip
 .Lstop_close:
         bl      close_connection

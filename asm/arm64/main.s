@@ -15,12 +15,13 @@
         .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
         .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
-        .equ    LINGER_SECONDS, 2       // how long a half-closed connection may go on sending before it is closed
+        .equ    TICK_MS, 250            // the connection timers' resolution
+        .equ    LINGER_TICKS, 2000 / TICK_MS + 1 // how long a half-closed connection may go on sending (2 s)
         .equ    WORKERS_MAX, 64
 
 // Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
         .equ    CONN_SHIFT, 5
-        .equ    C_DEADLINE, 0           // word: monotonic second at which the connection's timer fires
+        .equ    C_DEADLINE, 0           // word: monotonic tick at which the connection's timer fires
         .equ    C_FLAGS, 4              // byte: F_*
         .equ    C_RFLAGS, 5             // byte: R_* of the pending response
         .equ    C_CARRY, 6              // hword: bytes of unanswered input kept in the connection's carry buffer
@@ -31,9 +32,11 @@
         .equ    F_LINGER_BIT, 0         // half-closed after a closing response, input is discarded
         .equ    F_INHEAD_BIT, 1         // the timer is the request-head timer
         .equ    F_EOF_BIT, 2            // the client has shut down its sending side
+        .equ    F_LAST_BIT, 3           // shutting down: close (gently) once the pending response is out
         .equ    F_LINGER, 1 << F_LINGER_BIT
         .equ    F_INHEAD, 1 << F_INHEAD_BIT
         .equ    F_EOF, 1 << F_EOF_BIT
+        .equ    F_LAST, 1 << F_LAST_BIT
 
         .equ    R_HEAD_BIT, 0           // answer to HEAD: no body
         .equ    R_CLOSE_BIT, 1          // close the connection after this response

@@ -104,6 +104,8 @@ watched_signals:
         .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         .xword  2, 0                            // struct timeval: 2 s
+every_tick:
+        .xword  0, TICK_MS * 1000000, 0, TICK_MS * 1000000 // struct itimerspec: interval and first expiry
 one:
         .word   1
 

@@ -1,7 +1,7 @@
 // Mutable state, all in .bss. Small variables first, so an idle server touches few pages.
 //
 // The small variables form the state block, which `state` (x28) points at: their names are offsets in it
-// (`ldr w0, [state, #now_sec]`), one instruction each. The buffers after it have addresses of their own.
+// (`ldr w0, [state, #now_tick]`), one instruction each. The buffers after it have addresses of their own.
 
         .struct 0
 envp:           .skip 8
@@ -17,17 +17,19 @@ settings_end:
 listen_fd:      .skip 4
 epoll_fd:       .skip 4
 signal_fd:      .skip 4
+timer_fd:       .skip 4
 active:         .skip 4         // open connections
 max_fd:         .skip 4         // highest descriptor the timers must look at
-now_sec:        .skip 4         // monotonic clock, read after each wait
-next_sweep:     .skip 4
+now_tick:       .skip 4         // monotonic clock in TICK_MS units, read at each tick
+keepalive_ticks: .skip 4        // KEEPALIVE_SECONDS in ticks, plus one: a timer never fires early
+header_ticks:   .skip 4         // HEADER_TIMEOUT_SECONDS likewise (serve sets both with one stp)
 child_count:    .skip 4
-now_ms:         .skip 8         // (at 72)
+now_ms:         .skip 8         // (at 80)
 drain_end_ms:   .skip 8
 draining:       .skip 1         // a signal came: /health says 503, every response closes
 stopped:        .skip 1         // the drain delay is over: no listener, finishing the last responses
                 .skip 6
-rlimit:         .skip 16        // (at 96)
+rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
 sockaddr:       .skip 16
 event_mask:     .skip EPOLL_EVENT_SIZE
