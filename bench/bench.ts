@@ -1,16 +1,17 @@
 // `npm run bench`: this server against nginx, h2o and lighttpd from Debian (issue 6). Each server runs alone,
 // pinned to CPU 0, serving the same page bytes with one worker; wrk runs pinned to CPU 1. Several rounds; prints
-// the medians and our ratio to each peer, writes them as JSON, counts our instructions per request with
-// callgrind, and measures how WORKERS=2 spreads connections. A benchmark, not a test: it never fails on a figure.
+// the medians and our ratio to each peer, writes them as JSON, counts instructions (callgrind) and system calls
+// (strace) per request, and measures how WORKERS=2 spreads connections. A benchmark, not a test: it never fails on a figure.
 //
 // Environment (all optional):
 //   BENCH_ROUNDS=3  BENCH_SECONDS=3  BENCH_CONNECTIONS=50  BENCH_IDLE_CONNECTIONS=10000
 //   BENCH_RETRIES=2                                    extra runs of a load mode that other processes disturbed
 //   BENCH_SERVERS=asm-web-service,nginx,h2o,lighttpd   which servers (default: all)
-//   BENCH_CALLGRIND=all|ours|none                      whose instructions to count (default: all)
+//   BENCH_PROFILE=all|ours|none                        whose instructions and system calls to count (default: all)
 //   BENCH_SKIP_SETUP=1  BENCH_SKIP_BUILD=1             do not run bench/setup.sh or asm/build.sh
 //   BENCH_PRIORITY=1                                   raise this session's scheduling group (busy shared machine)
 //   BENCH_OUT=bench/results/latest.json                where the JSON goes
+//   BENCH_KEEP_WORKDIR=1                               keep the generated configs and profiles (debugging)
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,9 +20,10 @@ import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { instructionsPerRequest, type InstructionCounts } from './callgrind.js';
 import { fetchRaw, splitResponse } from './client.js';
+import { syscallsPerRequest, type SyscallProfile } from './syscalls.js';
 import { runWrk, runWrkUndisturbed, PIPELINE_DEPTH, type LoadMode, type LoadResult } from './load.js';
 import { openFileLimits, rssByMapping, rssKiB, socketCount, writeCounters, cpuSeconds } from './proc.js';
-import { checkTargets, formatTable, formatTargets, ratios, type ServerSummary } from './report.js';
+import { checkTargets, formatTable, formatTargets, LOAD_BOUND_PERCENT, ratios, type ServerSummary } from './report.js';
 import { RunningServer, fileSize, freePort, ourServer, peers, type ServerSpec, type StartOptions } from './servers.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -42,7 +44,7 @@ const config = {
   idleConnections: env('BENCH_IDLE_CONNECTIONS', 10_000),
   retries: env('BENCH_RETRIES', 2, 0),
   servers: process.env.BENCH_SERVERS?.split(',').map((s) => s.trim()),
-  callgrind: process.env.BENCH_CALLGRIND ?? 'all',
+  profile: process.env.BENCH_PROFILE ?? 'all',
   out: path.resolve(repo, process.env.BENCH_OUT ?? 'bench/results/latest.json'),
 };
 
@@ -210,6 +212,8 @@ function summarise(spec: ServerSpec, results: RoundResult[]): ServerSummary {
     pipelinedServerCpuPercent: m((r) => r.load.pipelined.serverCpuPercent),
     keepaliveServerSoftirqPercent: m((r) => r.load.keepalive.cores[SERVER_CPU].softirq),
     keepaliveLoadCpuPercent: m((r) => r.load.keepalive.loadCpuPercent),
+    closeLoadCpuPercent: m((r) => r.load.close.loadCpuPercent),
+    pipelinedLoadCpuPercent: m((r) => r.load.pipelined.loadCpuPercent),
   };
 }
 
@@ -380,15 +384,22 @@ async function main() {
     }
 
     const instructions: Record<string, InstructionCounts | { error: string }> = {};
-    const counted = config.callgrind === 'none' ? [] : config.callgrind === 'ours' ? (ours ? [ours] : []) : servers;
-    for (const spec of counted) {
-      log(`callgrind: ${spec.name}`);
+    const syscalls: Record<string, Awaited<ReturnType<typeof syscallsPerRequest>> | { error: string }> = {};
+    const profiled = config.profile === 'none' ? [] : config.profile === 'ours' ? (ours ? [ours] : []) : servers;
+    for (const spec of profiled) {
+      log(`callgrind and strace: ${spec.name}`);
       try {
         // Our profiles stay in build/bench/ for `callgrind_annotate` (instructions per routine).
         instructions[spec.name] = await instructionsPerRequest(spec, base, spec === ours ? path.join(repo, 'build/bench') : undefined);
       } catch (error) {
         instructions[spec.name] = { error: (error as Error).message };
         warn(`callgrind ${spec.name} failed: ${(error as Error).message}`);
+      }
+      try {
+        syscalls[spec.name] = await syscallsPerRequest(spec, base, { cpu: LOAD_CPU, serverCpu: SERVER_CPU });
+      } catch (error) {
+        syscalls[spec.name] = { error: (error as Error).message };
+        warn(`strace ${spec.name} failed: ${(error as Error).message}`);
       }
     }
 
@@ -401,7 +412,7 @@ async function main() {
 
     const lines: string[] = [];
     lines.push('', `Medians of ${config.rounds} rounds; servers pinned to CPU ${SERVER_CPU}, wrk (1 thread, ${config.connections} connections, ${config.seconds} s) to CPU ${LOAD_CPU}; pipelined = ${PIPELINE_DEPTH} requests per write; ${config.idleConnections} idle connections.`, '');
-    lines.push(formatTable(summaries, ourSummary), '');
+    lines.push(formatTable(summaries, ourSummary), `* wrk used ≥ ${LOAD_BOUND_PERCENT} % of its core: the figure is the load generator's limit as much as the server's.`, '');
     const perRequest = Object.entries(instructions).map(([name, counts]) =>
       'error' in counts ? `  ${name.padEnd(16)} failed: ${counts.error}` : `  ${name.padEnd(16)} ${Math.round(counts.keepalivePerRequest).toLocaleString('en-US').padStart(9)} keep-alive   ${Math.round(counts.closePerRequest).toLocaleString('en-US').padStart(9)} close`);
     const ourRounds = ours ? results.get(ours.name)! : [];
@@ -412,6 +423,11 @@ async function main() {
       lines.push(`${ours!.name} resident KiB by mapping (last round): idle: ${describe(last.rssIdleByMapping)}; with ${last.idleConnections.heldByServer} connections: ${describe(last.idleConnections.rssByMapping)}`, '');
     }
     if (perRequest.length) lines.push('User-space instructions per request (callgrind; run with N requests minus run with none, ÷ N):', ...perRequest, '');
+    const describeCalls = (profile: SyscallProfile) =>
+      `${profile.total.toFixed(2).padStart(5)} (${Object.entries(profile.perCall).slice(0, 6).map(([name, n]) => `${name} ${n}`).join(', ')})`;
+    const perRequestCalls = Object.entries(syscalls).map(([name, profile]) =>
+      'error' in profile ? `  ${name.padEnd(16)} failed: ${profile.error}` : `  ${name.padEnd(16)} keep-alive ${describeCalls(profile.keepalive)}\n  ${''.padEnd(16)} close      ${describeCalls(profile.close)}`);
+    if (perRequestCalls.length) lines.push('System calls per request (strace -c under wrk, 50 connections; load run minus idle run, ÷ responses):', ...perRequestCalls, '');
     if (workerSpread) {
       const spread = workerSpread as Record<string, { requestsPerSecond: number; sharePercent: number[]; shareBasis: string; maxOverMin: number; perWorker: { connectionsMidRun: number }[] }>;
       lines.push('WORKERS=2 spread (both workers on CPU 0):');
@@ -449,6 +465,7 @@ async function main() {
       medians: Object.fromEntries(summaries.map((s) => [s.name, s])),
       ratios: ourSummary ? Object.fromEntries(peerSummaries.map((p) => [p.name, ratios(ourSummary, p)])) : {},
       instructionsPerRequest: instructions,
+      syscallsPerRequest: syscalls,
       workerSpread,
       targets,
       rounds: Object.fromEntries(results),
@@ -458,7 +475,8 @@ async function main() {
     mkdirSync(path.dirname(config.out), { recursive: true });
     writeFileSync(config.out, JSON.stringify(json, null, 2) + '\n');
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_WORKDIR) log(`work folder kept: ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
   }
 }
 

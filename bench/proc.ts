@@ -42,6 +42,11 @@ export function processTree(rootPid: number): number[] {
   return tree;
 }
 
+/** The parent of a process (0 if it is gone). */
+export function parentPid(pid: number): number {
+  return Number(statFields(pid)[1] ?? 0);
+}
+
 /** VmRSS of one process in KiB (0 if it is gone). */
 export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readOrEmpty(`/proc/${pid}/status`));

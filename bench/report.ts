@@ -19,7 +19,17 @@ export interface ServerSummary {
   pipelinedServerCpuPercent?: number;
   keepaliveServerSoftirqPercent?: number;
   keepaliveLoadCpuPercent?: number;
+  closeLoadCpuPercent?: number;
+  pipelinedLoadCpuPercent?: number;
 }
+
+/** wrk CPU at or above this: the req/s figure is (nearly) the load generator's limit, marked * in the table. */
+export const LOAD_BOUND_PERCENT = 90;
+const loadCpuOf: Partial<Record<keyof ServerSummary, keyof ServerSummary>> = {
+  keepaliveRps: 'keepaliveLoadCpuPercent',
+  closeRps: 'closeLoadCpuPercent',
+  pipelinedRps: 'pipelinedLoadCpuPercent',
+};
 
 interface Row {
   label: string;
@@ -52,6 +62,8 @@ export const rows: Row[] = [
   { label: 'server CPU, pipelined', key: 'pipelinedServerCpuPercent', format: percent, better: '' },
   { label: 'server core softirq, keep-alive', key: 'keepaliveServerSoftirqPercent', format: percent, better: '' },
   { label: 'wrk CPU, keep-alive', key: 'keepaliveLoadCpuPercent', format: percent, better: '' },
+  { label: 'wrk CPU, close', key: 'closeLoadCpuPercent', format: percent, better: '' },
+  { label: 'wrk CPU, pipelined', key: 'pipelinedLoadCpuPercent', format: percent, better: '' },
 ];
 
 /** ours / peer for every row that has a direction; undefined where either side is missing. */
@@ -74,7 +86,9 @@ export function formatTable(servers: ServerSummary[], ours: ServerSummary | unde
   for (const row of rows) {
     const cells = servers.map((s) => {
       const value = s[row.key] as number | undefined;
-      return value === undefined ? '-' : row.format(value);
+      const loadKey = loadCpuOf[row.key];
+      const loadBound = loadKey !== undefined && ((s[loadKey] as number | undefined) ?? 0) >= LOAD_BOUND_PERCENT;
+      return value === undefined ? '-' : `${row.format(value)}${loadBound ? '*' : ' '}`;
     });
     const ratioCells = ours
       ? peers.map((p) => {

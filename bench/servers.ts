@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { waitForPort } from './client.js';
-import { processTree } from './proc.js';
+import { parentPid as statParent, processTree } from './proc.js';
 
 const configDir = path.join(import.meta.dirname, 'configs');
 
@@ -99,6 +99,8 @@ export class RunningServer {
     readonly spec: ServerSpec,
     readonly port: number,
     private readonly child: ChildProcess,
+    /** The wrapper (strace) is the server's parent: signals go to its children, and it exits after them. */
+    private readonly wrapperIsParent: boolean,
   ) {
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-4000); // the tail is enough to explain a failure
@@ -114,10 +116,16 @@ export class RunningServer {
   }
 
   /**
-   * Starts the server pinned to `cpu` (taskset execs, so the pid is the server's), optionally under `wrapper`
-   * (e.g. valgrind), and resolves once its port accepts connections.
+   * Starts the server pinned to `cpu` (taskset execs, so the pid is the server's), optionally under `wrapper`:
+   * valgrind runs the server in its own process, strace as its child (`wrapperIsParent`). Resolves once the
+   * port accepts connections.
    */
-  static async start(spec: ServerSpec, options: StartOptions, cpu: number, wrapper: string[] = [], readyTimeoutMs = 15_000) {
+  static async start(
+    spec: ServerSpec,
+    options: StartOptions,
+    cpu: number,
+    { wrapper = [] as string[], wrapperIsParent = false, readyTimeoutMs = 15_000 } = {},
+  ) {
     const { file, args, env } = spec.command(options);
     const child = spawn('taskset', ['-c', String(cpu), ...wrapper, file, ...args], {
       cwd: options.workDir,
@@ -125,7 +133,7 @@ export class RunningServer {
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const server = new RunningServer(spec, options.port, child);
+    const server = new RunningServer(spec, options.port, child, wrapperIsParent);
     RunningServer.running.add(server);
     try {
       await waitForPort(options.port, readyTimeoutMs, () => server.exitStatus);
@@ -142,7 +150,8 @@ export class RunningServer {
 
   /** The server's processes (master and workers) right now. */
   processes(): number[] {
-    return processTree(this.pid);
+    const tree = processTree(this.pid);
+    return this.wrapperIsParent ? tree.slice(1) : tree;
   }
 
   /** Waits until the server has `count` processes (workers fork after the port is open). */
@@ -171,8 +180,18 @@ export class RunningServer {
   async stop(timeoutMs = 10_000): Promise<void> {
     RunningServer.running.delete(this);
     if (this.exitStatus !== undefined) return;
-    const tree = this.processes();
-    this.child.kill('SIGTERM');
+    const tree = processTree(this.pid);
+    if (this.wrapperIsParent) {
+      for (const pid of processTree(this.pid).slice(1)) {
+        try {
+          if (statParent(pid) === this.pid) process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    } else {
+      this.child.kill('SIGTERM');
+    }
     const timedOut = await Promise.race([
       this.exited.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 
 # nginx-light is the smallest nginx build; h2o and lighttpd are the other peers; wrk drives the load;
 # valgrind (callgrind) counts instructions where perf has no hardware counters (VMs); util-linux has taskset;
-# iproute2 has ss; nasm/binutils build our server.
-ensure_packages nginx-light h2o lighttpd wrk valgrind linux-perf util-linux iproute2 nasm binutils
+# strace counts system calls; iproute2 has ss; nasm/binutils build our server.
+ensure_packages nginx-light h2o lighttpd wrk valgrind strace linux-perf util-linux iproute2 nasm binutils
