@@ -190,6 +190,12 @@ function sizeWithLibraries(binary: string): number | undefined {
   return [...libraries].reduce((sum, lib) => sum + (fileSize(lib) ?? 0), own);
 }
 
+/** Requests per second of CPU 0 busy time: the server's cost, whether or not wrk was the limit. */
+const capacity = (load: LoadResult) => {
+  const busy = load.cores[SERVER_CPU].busy;
+  return busy > 5 ? load.requestsPerSecond / (busy / 100) : NaN;
+};
+
 function summarise(spec: ServerSpec, results: RoundResult[]): ServerSummary {
   const m = (pick: (r: RoundResult) => number) => median(results.map(pick));
   const dynamic = !/statically linked|not a dynamic executable/.test(output('ldd', [spec.binary]));
@@ -199,6 +205,9 @@ function summarise(spec: ServerSpec, results: RoundResult[]): ServerSummary {
     keepaliveRps: m((r) => r.load.keepalive.requestsPerSecond),
     closeRps: m((r) => r.load.close.requestsPerSecond),
     pipelinedRps: m((r) => r.load.pipelined.requestsPerSecond),
+    keepaliveCapacity: m((r) => capacity(r.load.keepalive)),
+    closeCapacity: m((r) => capacity(r.load.close)),
+    pipelinedCapacity: m((r) => capacity(r.load.pipelined)),
     p50Ms: m((r) => r.load.keepalive.p50Ms),
     p99Ms: m((r) => r.load.keepalive.p99Ms),
     rssIdleKiB: m((r) => r.rssIdleKiB),

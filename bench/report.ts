@@ -6,6 +6,10 @@ export interface ServerSummary {
   keepaliveRps?: number;
   closeRps?: number;
   pipelinedRps?: number;
+  /** Requests per second of CPU 0 busy time (server plus its softirq): what one core could serve, wrk aside. */
+  keepaliveCapacity?: number;
+  closeCapacity?: number;
+  pipelinedCapacity?: number;
   p50Ms?: number;
   p99Ms?: number;
   rssIdleKiB?: number;
@@ -49,6 +53,9 @@ export const rows: Row[] = [
   { label: 'keep-alive req/s', key: 'keepaliveRps', format: integer, better: 'higher' },
   { label: 'Connection: close req/s', key: 'closeRps', format: integer, better: 'higher' },
   { label: `pipelined req/s`, key: 'pipelinedRps', format: integer, better: 'higher' },
+  { label: 'keep-alive req per CPU-0 second', key: 'keepaliveCapacity', format: integer, better: 'higher' },
+  { label: 'close req per CPU-0 second', key: 'closeCapacity', format: integer, better: 'higher' },
+  { label: 'pipelined req per CPU-0 second', key: 'pipelinedCapacity', format: integer, better: 'higher' },
   { label: 'p50 latency (keep-alive)', key: 'p50Ms', format: ms, better: 'lower' },
   { label: 'p99 latency (keep-alive)', key: 'p99Ms', format: ms, better: 'lower' },
   { label: 'RSS idle', key: 'rssIdleKiB', format: kib, better: 'lower' },
@@ -114,13 +121,22 @@ export interface Target {
 /** The issue's targets against the medians (undefined: a figure is missing). */
 export function checkTargets(ours: ServerSummary | undefined, peers: ServerSummary[], arm64BinaryBytes: number | undefined): Target[] {
   const peer = (name: string) => peers.find((p) => p.name === name);
-  const relative = (key: keyof ServerSummary, peerName: string, factor: number, label: string): Target => {
+  const ratioOf = (key: keyof ServerSummary, peerName: string) => {
     const a = ours?.[key] as number | undefined;
     const b = peer(peerName)?.[key] as number | undefined;
-    const ratio = a !== undefined && b !== undefined ? a / b : undefined;
+    return a !== undefined && b !== undefined ? a / b : undefined;
+  };
+  // Judged on req/s as the issue states it; the per-CPU-0-second ratio beside it is what the server alone achieves
+  // when wrk, not the server, is the limit.
+  const relative = (key: keyof ServerSummary, capacityKey: keyof ServerSummary, peerName: string, factor: number, label: string): Target => {
+    const ratio = ratioOf(key, peerName);
+    const capacityRatio = ratioOf(capacityKey, peerName);
     return {
       target: `${label} ≥ ${factor.toFixed(2)} × ${peerName}`,
-      actual: ratio === undefined ? 'not measured' : `${ratio.toFixed(2)} ×`,
+      actual:
+        ratio === undefined
+          ? 'not measured'
+          : `${ratio.toFixed(2)} ×${capacityRatio === undefined ? '' : `  (per CPU-0 second: ${capacityRatio.toFixed(2)} ×)`}`,
       met: ratio === undefined ? undefined : ratio >= factor,
     };
   };
@@ -130,10 +146,10 @@ export function checkTargets(ours: ServerSummary | undefined, peers: ServerSumma
     met: value === undefined ? undefined : value <= limit,
   });
   return [
-    relative('keepaliveRps', 'h2o', 1.15, 'keep-alive req/s'),
-    relative('keepaliveRps', 'nginx', 1.3, 'keep-alive req/s'),
-    relative('closeRps', 'h2o', 1.0, 'close req/s'),
-    relative('pipelinedRps', 'h2o', 1.0, 'pipelined req/s'),
+    relative('keepaliveRps', 'keepaliveCapacity', 'h2o', 1.15, 'keep-alive req/s'),
+    relative('keepaliveRps', 'keepaliveCapacity', 'nginx', 1.3, 'keep-alive req/s'),
+    relative('closeRps', 'closeCapacity', 'h2o', 1.0, 'close req/s'),
+    relative('pipelinedRps', 'pipelinedCapacity', 'h2o', 1.0, 'pipelined req/s'),
     absolute(ours?.rssIdleKiB, 16, 'RSS idle', kib),
     absolute(ours?.rssConnectionsKiB, 2048, 'RSS with idle connections', kib),
     absolute(ours?.binaryBytes, 4096, 'binary linux/amd64', bytes),
