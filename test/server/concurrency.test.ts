@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { request as undiciRequest } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RawConnection, golden, parseResponses, request, show, sleep } from '../support/http.js';
-import { archs, builtPage, eventually, slowdown, startServer, stopAllServers, type Arch, type ServerHandle } from '../support/server.js';
+import { archs, builtPage, eventually, slowdown, startServer, steadyFdCount, stopAllServers, type Arch, type ServerHandle } from '../support/server.js';
 
 /** One fresh-connection GET /health through undici; returns its latency in ms. */
 async function timedHealth(port: number): Promise<number> {
@@ -90,7 +90,8 @@ describe.each(archs)('%s: concurrency and timeouts (point 5)', (arch) => {
   it('a write that makes no progress for HEADER_TIMEOUT_SECONDS closes the connection', async () => {
     const server = await startServer(arch, { env: { HEADER_TIMEOUT_SECONDS: '1', KEEPALIVE_SECONDS: '60' } });
     await timedHealth(server.port);
-    const baseline = server.fdCount();
+    // The probe's connection closes on its own schedule; take the baseline once the count holds still.
+    const baseline = await steadyFdCount(server, 2000 * slow);
     const connection = await open(server.port);
     connection.socket.pause();
     void connection.write(request('GET', '/').repeat(6000));

@@ -22,6 +22,16 @@ function invalidValues(min: number, max: number): string[] {
   return values;
 }
 
+/** Socket inodes of the listeners on `port` (TCP state 0A, LISTEN). */
+function listenerInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length >= 10 && fields[3] === '0A' && parseInt(fields[1].split(':')[1], 16) === port) inodes.add(fields[9]);
+  }
+  return inodes;
+}
+
 /** Server-side socket inodes of the established connections to `port`, by the client's port. */
 function serverSocketInodes(port: number): Map<number, string> {
   const inodes = new Map<number, string>();
@@ -164,6 +174,9 @@ describe.each(archs)('%s: configuration and self-probe (points 8, 9)', (arch) =>
       const server = await startServer(arch, { env: { WORKERS: '4' } });
       expect(await eventually(() => server.workerPids().length === 3, 3000 * slow)).toBe(true);
       const pids = [server.pid, ...server.workerPids()];
+      // Each process has its own SO_REUSEPORT listener (workers may open theirs just after the startup line).
+      const ownsListener = (pid: number) => [...listenerInodes(server.port)].some((inode) => socketInodesOf(pid).has(inode));
+      expect(await eventually(() => listenerInodes(server.port).size === 4 && pids.every(ownsListener), 3000 * slow)).toBe(true);
       const connections = await Promise.all(Array.from({ length: 64 }, () => RawConnection.open(server.port)));
       cleanups.push(() => connections.forEach((connection) => connection.destroy()));
       await Promise.all(connections.map((connection) => connection.write(request('GET', '/health'))));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawConnection, exchange, golden, headOfSize, request, show, sleep } from '../support/http.js';
-import { archs, eventually, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
+import { archs, eventually, slowdown, startServer, steadyFdCount, stopAllServers, type ServerHandle } from '../support/server.js';
 
 /** Ways a client can abandon a connection; each opens one and walks away. */
 const abortKinds: Record<string, (port: number) => Promise<void>> = {
@@ -77,8 +77,7 @@ describe.each(archs)('%s: robustness (point 6)', (arch) => {
   it('after a storm of aborted connections of every kind, the descriptor count returns to its baseline', async () => {
     expect(await healthy()).toBe(true);
     // Wait for the probe's own connection to be gone, so the baseline is the idle server.
-    await sleep(200);
-    const baseline = server.fdCount();
+    const baseline = await steadyFdCount(server, 2000 * slow);
     const rounds = arch === 'arm64' ? 20 : 60;
     const kinds = Object.values(abortKinds);
     for (let round = 0; round < rounds; round++) {

@@ -263,3 +263,15 @@ export async function eventually(check: () => boolean, timeoutMs: number, everyM
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** The server's descriptor count once it holds still for `everyMs` (connections of earlier probes closing). */
+export async function steadyFdCount(server: ServerHandle, timeoutMs: number, everyMs = 100): Promise<number> {
+  let last = -1;
+  await eventually(() => {
+    const now = server.fdCount();
+    const steady = now === last;
+    last = now;
+    return steady;
+  }, timeoutMs, everyMs);
+  return last;
+}
