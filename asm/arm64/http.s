@@ -35,12 +35,11 @@
         cursor  .req x13
         tokens  .req x14                        // token_chars
 
-// is_token: Z = 0 (b.ne) if the byte in w0 is a token character.   CLOBBERS: x9
-        .macro  is_token
+// token_bit: bit 0 of w9 = whether the byte in w0 is a token character (test it with tbz/tbnz).
+        .macro  token_bit
         lsr     w9, w0, #5
         ldr     w9, [tokens, w9, uxtw #2]
         lsr     w9, w9, w0
-        tst     w9, #1
         .endm
 
 // parse_request: parses one request head at the start of the input and chooses its response.
@@ -64,12 +63,11 @@ parse_request:
         b       .Lparse_request_line
 .Lparse_method:
         mov     cursor, line
-1:      ldrb    w0, [cursor]
-        is_token
-        b.eq    2f
-        add     cursor, cursor, #1
-        b       1b
-2:      cmp     cursor, line
+1:      ldrb    w0, [cursor], #1
+        token_bit
+        tbnz    w9, #0, 1b
+        sub     cursor, cursor, #1
+        cmp     cursor, line
         b.eq    .Lparse_bad
         cmp     w0, #' '
         b.ne    .Lparse_bad
@@ -145,12 +143,11 @@ parse_request:
         cmp     line_end, line
         b.eq    .Lparse_head_end
         mov     mark, line                      // name: token characters, then ':'
-1:      ldrb    w0, [mark]
-        is_token
-        b.eq    2f
-        add     mark, mark, #1
-        b       1b
-2:      cmp     mark, line
+1:      ldrb    w0, [mark], #1
+        token_bit
+        tbnz    w9, #0, 1b
+        sub     mark, mark, #1
+        cmp     mark, line
         b.eq    .Lparse_bad                     // also obsolete line folding (a leading space)
         cmp     w0, #':'
         b.ne    .Lparse_bad
@@ -178,14 +175,13 @@ parse_request:
         ldr     x9, word_transfer
         cmp     x0, x9
         b.ne    .Lparse_header
-        ldr     x0, [line, #8]
+        ldr     x0, [line, #9]
         orr     x0, x0, #LOWER_8
-        ldr     x9, word_encodin
+        ldr     x9, word_encoding
         cmp     x0, x9
         b.ne    .Lparse_header
-        ldrb    w0, [line, #16]
-        orr     w0, w0, #0x20
-        cmp     w0, #'g'
+        ldrb    w0, [line, #8]
+        cmp     w0, #'-'
         b.ne    .Lparse_header
         orr     facts, facts, #Q_TRANSFER
         b       .Lparse_header
@@ -232,10 +228,10 @@ parse_request:
         ldr     x9, word_connecti
         cmp     x0, x9
         b.ne    .Lparse_header
-        ldr     x0, [line, #2]
-        orr     x0, x0, #LOWER_8
-        ldr     x9, word_nnection
-        cmp     x0, x9
+        ldrh    w0, [line, #8]                  // "on", in upper case: and-ing 0xdf folds case as or-ing 0x20
+        and     w0, w0, #0xdfdfdfdf
+        mov     w9, #'O' | 'N' << 8
+        cmp     w0, w9
         b.ne    .Lparse_header
         add     line, mark, #1
 .Lparse_token:
@@ -269,10 +265,10 @@ parse_request:
         ldr     x9, word_keep_ali
         cmp     x0, x9
         b.ne    .Lparse_token_done
-        ldr     x0, [line, #2]
-        orr     x0, x0, #LOWER_8
-        ldr     x9, word_ep_alive
-        cmp     x0, x9
+        ldrh    w0, [line, #8]                  // "ve", in upper case
+        and     w0, w0, #0xdfdfdfdf
+        mov     w9, #'V' | 'E' << 8
+        cmp     w0, w9
         b.ne    .Lparse_token_done
         orr     facts, facts, #Q_KEEP_ALIVE
 .Lparse_token_done:
@@ -355,10 +351,9 @@ next_line:
         cmp     w9, #10
         b.ne    1b
         sub     line_end, x0, #1
-        cmp     line_end, line
-        b.eq    2f
         ldurb   w9, [line_end, #-1]
-        cmp     w9, #13
+        cmp     line_end, line
+        ccmp    w9, #13, #0, ne                 // a CR before the LF, within the line
         b.ne    2f
         sub     line_end, line_end, #1
 2:      clear_carry
