@@ -198,31 +198,38 @@ const capacity = (load: LoadResult) => {
 
 function summarise(spec: ServerSpec, results: RoundResult[]): ServerSummary {
   const m = (pick: (r: RoundResult) => number) => median(results.map(pick));
+  // Load figures: the median of the rounds other processes left alone, when there is one; else of all rounds.
+  const undisturbed = (mode: LoadMode) => {
+    const quiet = results.filter((r) => r.load[mode].disturbancePercent <= MAX_DISTURBANCE_PERCENT);
+    return quiet.length > 0 ? quiet : results;
+  };
+  const ml = (mode: LoadMode, pick: (load: LoadResult) => number) => median(undisturbed(mode).map((r) => pick(r.load[mode])));
   const dynamic = !/statically linked|not a dynamic executable/.test(output('ldd', [spec.binary]));
   return {
     name: spec.name,
     rounds: results.length,
-    keepaliveRps: m((r) => r.load.keepalive.requestsPerSecond),
-    closeRps: m((r) => r.load.close.requestsPerSecond),
-    pipelinedRps: m((r) => r.load.pipelined.requestsPerSecond),
-    keepaliveCapacity: m((r) => capacity(r.load.keepalive)),
-    closeCapacity: m((r) => capacity(r.load.close)),
-    pipelinedCapacity: m((r) => capacity(r.load.pipelined)),
-    p50Ms: m((r) => r.load.keepalive.p50Ms),
-    p99Ms: m((r) => r.load.keepalive.p99Ms),
+    undisturbedRounds: Math.min(...(['keepalive', 'pipelined', 'close'] as const).map((mode) => results.filter((r) => r.load[mode].disturbancePercent <= MAX_DISTURBANCE_PERCENT).length)),
+    keepaliveRps: ml('keepalive', (l) => l.requestsPerSecond),
+    closeRps: ml('close', (l) => l.requestsPerSecond),
+    pipelinedRps: ml('pipelined', (l) => l.requestsPerSecond),
+    keepaliveCapacity: ml('keepalive', capacity),
+    closeCapacity: ml('close', capacity),
+    pipelinedCapacity: ml('pipelined', capacity),
+    p50Ms: ml('keepalive', (l) => l.p50Ms),
+    p99Ms: ml('keepalive', (l) => l.p99Ms),
     rssIdleKiB: m((r) => r.rssIdleKiB),
     rssConnectionsKiB: m((r) => r.idleConnections.rssKiB),
     connectionsHeld: m((r) => r.idleConnections.heldByServer),
     binaryBytes: fileSize(spec.binary),
     binaryWithLibrariesBytes: dynamic ? sizeWithLibraries(spec.binary) : fileSize(spec.binary),
     responseBytes: m((r) => r.responseBytes),
-    keepaliveServerCpuPercent: m((r) => r.load.keepalive.serverCpuPercent),
-    closeServerCpuPercent: m((r) => r.load.close.serverCpuPercent),
-    pipelinedServerCpuPercent: m((r) => r.load.pipelined.serverCpuPercent),
-    keepaliveServerSoftirqPercent: m((r) => r.load.keepalive.cores[SERVER_CPU].softirq),
-    keepaliveLoadCpuPercent: m((r) => r.load.keepalive.loadCpuPercent),
-    closeLoadCpuPercent: m((r) => r.load.close.loadCpuPercent),
-    pipelinedLoadCpuPercent: m((r) => r.load.pipelined.loadCpuPercent),
+    keepaliveServerCpuPercent: ml('keepalive', (l) => l.serverCpuPercent),
+    closeServerCpuPercent: ml('close', (l) => l.serverCpuPercent),
+    pipelinedServerCpuPercent: ml('pipelined', (l) => l.serverCpuPercent),
+    keepaliveServerSoftirqPercent: ml('keepalive', (l) => l.cores[SERVER_CPU].softirq),
+    keepaliveLoadCpuPercent: ml('keepalive', (l) => l.loadCpuPercent),
+    closeLoadCpuPercent: ml('close', (l) => l.loadCpuPercent),
+    pipelinedLoadCpuPercent: ml('pipelined', (l) => l.loadCpuPercent),
   };
 }
 
@@ -420,7 +427,7 @@ async function main() {
     const targets = checkTargets(ourSummary, peerSummaries, arm64Bytes);
 
     const lines: string[] = [];
-    lines.push('', `Medians of ${config.rounds} rounds; servers pinned to CPU ${SERVER_CPU}, wrk (1 thread, ${config.connections} connections, ${config.seconds} s) to CPU ${LOAD_CPU}; pipelined = ${PIPELINE_DEPTH} requests per write; ${config.idleConnections} idle connections.`, '');
+    lines.push('', `Medians of ${config.rounds} rounds (load figures: of the rounds other processes left alone, when any); servers pinned to CPU ${SERVER_CPU}, wrk (1 thread, ${config.connections} connections, ${config.seconds} s) to CPU ${LOAD_CPU}; pipelined = ${PIPELINE_DEPTH} requests per write; ${config.idleConnections} idle connections.`, '');
     lines.push(formatTable(summaries, ourSummary), `* wrk used ≥ ${LOAD_BOUND_PERCENT} % of its core: the figure is the load generator's limit as much as the server's.`, '');
     const perRequest = Object.entries(instructions).map(([name, counts]) =>
       'error' in counts ? `  ${name.padEnd(16)} failed: ${counts.error}` : `  ${name.padEnd(16)} ${Math.round(counts.keepalivePerRequest).toLocaleString('en-US').padStart(9)} keep-alive   ${Math.round(counts.closePerRequest).toLocaleString('en-US').padStart(9)} close`);

@@ -3,6 +3,8 @@
 export interface ServerSummary {
   name: string;
   rounds: number;
+  /** Rounds whose every load run other processes left (nearly) alone; the load medians use those when any. */
+  undisturbedRounds: number;
   keepaliveRps?: number;
   closeRps?: number;
   pipelinedRps?: number;
@@ -71,6 +73,7 @@ export const rows: Row[] = [
   { label: 'wrk CPU, keep-alive', key: 'keepaliveLoadCpuPercent', format: percent, better: '' },
   { label: 'wrk CPU, close', key: 'closeLoadCpuPercent', format: percent, better: '' },
   { label: 'wrk CPU, pipelined', key: 'pipelinedLoadCpuPercent', format: percent, better: '' },
+  { label: 'rounds undisturbed (load)', key: 'undisturbedRounds', format: integer, better: '' },
 ];
 
 /** ours / peer for every row that has a direction; undefined where either side is missing. */
