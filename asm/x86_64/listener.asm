@@ -37,7 +37,15 @@ serve:
         imul    eax, eax, 1000 / TICK_MS
         inc     eax
         mov     [header_ticks], eax
+        ; Every worker's listener exists before the startup line, so the line means that all of them accept.
+        xor     r12d, r12d
+.listen:
         call    open_listener
+        mov     eax, [listen_fd]
+        mov     [listen_fds + r12*4], eax
+        inc     r12d
+        cmp     r12d, [cfg_workers]
+        jb      .listen
         mov     esi, msg_listening
         mov     edx, msg_listening_len
         mov     edi, 1
@@ -49,10 +57,11 @@ serve:
         mov     edi, 1
         call    print
 
-        mov     r12d, [cfg_workers]
+        xor     r12d, r12d                      ; worker index; 0 is this process
 .fork:
-        dec     r12d
-        jz      event_loop
+        inc     r12d
+        cmp     r12d, [cfg_workers]
+        jae     .first
         mov     edi, SIGCHLD                    ; clone(SIGCHLD, 0, ...) is fork()
         xor     esi, esi
         xor     edx, edx
@@ -61,10 +70,9 @@ serve:
         sys     SYS_clone
         test    rax, rax
         jz      .worker
-        js      event_loop                      ; no more processes: serve with what runs
+        js      .first                          ; no more processes: serve with what runs
         mov     ecx, [child_count]
-        mov     edx, child_pids
-        mov     [rdx + rcx*4], eax
+        mov     [child_pids + rcx*4], eax
         inc     dword [child_count]
         jmp     .fork
 .worker:
@@ -77,9 +85,23 @@ serve:
         xor     esi, esi
         sys     SYS_setpgid
         mov     dword [child_count], 0
-        mov     edi, [listen_fd]                ; the first process's socket; each worker has its own
+        jmp     .own_listener
+.first:
+        xor     r12d, r12d
+.own_listener:
+        ; Keep listener r12 and close the others (each belongs to another worker).
+        mov     eax, [listen_fds + r12*4]
+        mov     [listen_fd], eax
+        xor     r13d, r13d
+.close_other:
+        cmp     r13d, r12d
+        je      .next_other
+        mov     edi, [listen_fds + r13*4]
         sys     SYS_close
-        call    open_listener
+.next_other:
+        inc     r13d
+        cmp     r13d, [cfg_workers]
+        jb      .close_other
         jmp     event_loop
 
 ; open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.

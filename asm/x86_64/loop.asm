@@ -6,6 +6,9 @@ event_loop:
         mov     edi, SOCK_CLOEXEC                 ; EPOLL_CLOEXEC has the same value
         sys     SYS_epoll_create1
         mov     [epoll_fd], eax
+        mov     edi, eax
+        sys     SYS_dup
+        mov     [spare_fd], eax
         mov     edi, -1
         mov     esi, watched_signals
         mov     edx, 8
@@ -145,6 +148,10 @@ accept_connections:
         sys     SYS_accept4
         cmp     rax, -ECONNABORTED
         je      accept_connections
+        cmp     rax, -EMFILE
+        je      .shed
+        cmp     rax, -ENFILE
+        je      .shed
         cmp     rax, -4095
         jae     .done                           ; EAGAIN: none left (or no descriptors: wait for the next)
         cmp     eax, MAX_FDS
@@ -179,6 +186,25 @@ accept_connections:
         sys     SYS_close
         jmp     accept_connections
 .done:
+        ret
+.shed:
+        ; Out of descriptors: give up the spare one to accept the connection and close it at once, rather
+        ; than leave the client waiting in the backlog.
+        mov     edi, [spare_fd]
+        sys     SYS_close
+        mov     edi, [listen_fd]
+        xor     esi, esi
+        xor     edx, edx
+        xor     r10d, r10d
+        sys     SYS_accept4
+        mov     r13, rax
+        mov     edi, eax
+        sys     SYS_close
+        mov     edi, [epoll_fd]
+        sys     SYS_dup
+        mov     [spare_fd], eax
+        cmp     r13, -4095
+        jb      accept_connections
         ret
 
 ; on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the

@@ -33,6 +33,8 @@ sockaddr:       resb 16
 event_mask:     resb EPOLL_EVENT_SIZE
         alignb  8
 child_pids:     resd WORKERS_MAX
+listen_fds:     resd WORKERS_MAX  ; every worker's listener, until each keeps its own
+spare_fd:       resd 1          ; held back for accepting (and closing) when descriptors run out
 siginfo:        resb SIGNALFD_INFO_SIZE
 events:         resb EVENTS_MAX * EPOLL_EVENT_SIZE
         alignb  16
