@@ -207,9 +207,7 @@ parse_request:
         bl      skip_spaces
         mov     mark, line
         mov     x5, #10
-1:      cmp     line, line_end
-        b.hs    2f
-        ldrb    w0, [line]
+1:      ldrb    w0, [line]                      // (the line's CR or LF ends the digits too)
         sub     w0, w0, #'0'
         cmp     w0, #9
         b.hi    2f
@@ -282,20 +280,16 @@ parse_request:
         tbnz    facts, #Q_TRANSFER_BIT, .Lparse_not_implemented
         tbz     facts, #Q_V11_BIT, .Lparse_keep_1_0
         tbz     facts, #Q_HOST_BIT, .Lparse_bad // HTTP/1.1 requires Host
-        mov     w3, #0
-        tbnz    facts, #Q_CLOSE_BIT, .Lparse_close
+        ubfx    w3, facts, #Q_CLOSE_BIT, #1     // 1.1 closes if "close" is listed
         b       .Lparse_draining
 .Lparse_keep_1_0:
-        mov     w3, #0
-        tbz     facts, #Q_KEEP_ALIVE_BIT, .Lparse_close
+        ubfx    w3, facts, #Q_KEEP_ALIVE_BIT, #1
+        eor     w3, w3, #1                      // 1.0 closes unless "keep-alive" is listed
 .Lparse_draining:
-        ldrb    w0, [state, #draining]
-        cbz     w0, .Lparse_method_flags
-.Lparse_close:
-        mov     w3, #R_CLOSE
-.Lparse_method_flags:
-        tbz     facts, #Q_HEAD_BIT, .Lparse_choose
-        orr     w3, w3, #R_HEAD
+        ldrb    w5, [state, #draining]
+        orr     w3, w3, w5                      // and every connection closes after shutdown began
+        lsl     w3, w3, #R_CLOSE_BIT
+        bfxil   w3, facts, #Q_HEAD_BIT, #1      // R_HEAD
 .Lparse_choose:
         adr     x0, response_404
         tst     facts, #Q_PAGE | Q_HEALTH
@@ -306,21 +300,18 @@ parse_request:
         adr     x0, response_page
         tbnz    facts, #Q_PAGE_BIT, .Lparse_done
         adr     x0, response_health
-        ldrb    w9, [state, #draining]
-        cbz     w9, .Lparse_done
+        cbz     w5, .Lparse_done                // w5 = draining
         adr     x0, response_503
 .Lparse_done:
         sub     x2, next, head
-        ldr     x30, [sp], #16
-        ret
+        b       .Lparse_return
 
 .Lparse_incomplete:
         sub     x0, input_end, head
         cmp     x0, #HEAD_MAX
         b.hs    .Lparse_too_large
         mov     x0, #0
-        ldr     x30, [sp], #16
-        ret
+        b       .Lparse_return
 .Lparse_too_large:
         adr     x0, response_431
         b       .Lparse_error
@@ -336,6 +327,7 @@ parse_request:
         mov     w3, #R_CLOSE | R_LINGER
         mov     body, #0
         mov     w2, #0
+.Lparse_return:
         ldr     x30, [sp], #16
         ret
 
@@ -360,10 +352,8 @@ next_line:
 3:      ret
 
 // skip_spaces: moves past spaces and tabs.
-// IN: line (x1), line_end (x2)   OUT: line at the first other byte or at line_end   CLOBBERS: x9
+// IN: line (x1) in a line that ends with CR or LF   OUT: line at the first other byte   CLOBBERS: x9
 skip_spaces:
-        cmp     line, line_end
-        b.hs    1f
         ldrb    w9, [line]
         cmp     w9, #' '
         ccmp    w9, #9, #4, ne                  // Z = 1 for a space or a tab

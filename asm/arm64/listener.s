@@ -17,24 +17,24 @@ serve:
         add     x3, state, #rlimit
         sys     prlimit64
         ldr     x0, [state, #rlimit + 8]
-        mov     x1, #MAX_FDS
-        cmp     x0, x1
-        csel    x0, x0, x1, ls
+        mov     x4, #MAX_FDS
+        cmp     x0, x4
+        csel    x0, x0, x4, ls
         str     x0, [state, #rlimit]
-        mov     w0, #0
-        mov     w1, #RLIMIT_NOFILE
-        add     x2, state, #rlimit
+        mov     w0, #0                          // x1 is still RLIMIT_NOFILE
+        mov     x2, x3
         mov     x3, #0
         sys     prlimit64
 
-        // Timeouts in ticks, plus one so that a timer set just before a tick does not fire early.
-        ldp     w0, w1, [state, #cfg_keepalive] // and cfg_header_timeout
-        mov     w2, #1000 / TICK_MS
-        mul     w0, w0, w2
-        add     w0, w0, #1
-        mul     w1, w1, w2
-        add     w1, w1, #1
-        stp     w0, w1, [state, #keepalive_ticks] // and header_ticks
+        // Timeouts in ticks, plus one so that a timer set just before a tick does not fire early. Both at once:
+        // cfg_keepalive, cfg_header_timeout and keepalive_ticks, header_ticks are pairs of words.
+        .if     1000 / TICK_MS != 4
+        .error  "the shift below multiplies by 1000 / TICK_MS"
+        .endif
+        ldr     x0, [state, #cfg_keepalive]
+        lsl     x0, x0, #2                      // * 1000 / TICK_MS
+        orr     x0, x0, #0x0000000100000001     // + 1
+        str     x0, [state, #keepalive_ticks]
         bl      open_listener
         adr     x1, msg_listening
         mov     w2, #msg_listening_len
@@ -83,7 +83,7 @@ serve:
         b       event_loop
 
 // open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.
-// OUT: listen_fd   CLOBBERS: x0-x4, x8
+// OUT: listen_fd   CLOBBERS: x0-x4, x8, x11, x12
 open_listener:
         str     x30, [sp, #-16]!
         mov     w0, #AF_INET
@@ -123,23 +123,22 @@ open_listener:
         ldr     x30, [sp], #16
         ret
 .Llisten_in_use:
-        adr     x1, msg_port
+        adr     x1, msg_port                    // "port PORT is already in use"
         mov     w2, #msg_port_len
-        bl      print_error
-        mov     w0, #2
-        bl      print_port
-        adr     x1, msg_in_use
-        mov     w2, #msg_in_use_len
-        b       .Llisten_finish
+        adr     x11, msg_in_use
+        mov     w12, #msg_in_use_len
+        b       .Llisten_report
 .Llisten_fail:
-        adr     x1, msg_cannot_listen
+        adr     x1, msg_cannot_listen           // "cannot listen on port PORT"
         mov     w2, #msg_cannot_listen_len
+        adr     x11, newline
+        mov     w12, #1
+.Llisten_report:
         bl      print_error
         mov     w0, #2
         bl      print_port
-        adr     x1, newline
-        mov     w2, #1
-.Llisten_finish:
+        mov     x1, x11
+        mov     w2, w12
         bl      print_stderr
         mov     w0, #1
         b       exit

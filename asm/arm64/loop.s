@@ -39,10 +39,9 @@ event_loop:
 .Lloop_wait:
         // Sleep until an event, while draining at most until the delay's end.
         mov     w3, #-1
-        ldrb    w0, [state, #draining]
-        cbz     w0, .Lloop_sleep
-        ldrb    w0, [state, #stopped]
-        cbnz    w0, .Lloop_sleep
+        ldrh    w0, [state, #draining]          // and stopped, the byte after it
+        cmp     w0, #1                          // draining, not stopped
+        b.ne    .Lloop_sleep
         bl      update_clock
         ldr     x3, [state, #drain_end_ms]
         subs    x3, x3, x0                      // x0 = now_ms
@@ -59,33 +58,25 @@ event_loop:
         add     event, state, #events
         add     events_end, event, x0, lsl #EPOLL_EVENT_SHIFT
 .Lloop_event:
+        // Each event goes to its handler with the return address set here, so every handler returns to the
+        // next event.
         cmp     event, events_end
         b.hs    .Lloop_timers
+        adr     x30, .Lloop_event
         ldr     fd, [event, #EPOLL_DATA]
         ldr     ready, [event]
         add     event, event, #EPOLL_EVENT_SIZE
         ldr     w0, [state, #listen_fd]
         cmp     fd, w0
-        b.eq    .Lloop_accept
-        ldr     w0, [state, #signal_fd]
+        b.eq    accept_connections
+        ldp     w0, w1, [state, #signal_fd]     // and timer_fd
         cmp     fd, w0
-        b.eq    .Lloop_signal
-        ldr     w0, [state, #timer_fd]
-        cmp     fd, w0
-        b.eq    .Lloop_tick
+        b.eq    on_signal
+        cmp     fd, w1
+        b.eq    on_tick
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
-        bl      on_connection_event
-        b       .Lloop_event
-.Lloop_accept:
-        bl      accept_connections
-        b       .Lloop_event
-.Lloop_signal:
-        bl      on_signal
-        b       .Lloop_event
-.Lloop_tick:
-        bl      on_tick
-        b       .Lloop_event
+        b       on_connection_event
 .Lloop_timers:
         ldrb    w0, [state, #draining]
         cbz     w0, .Lloop_wait
