@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds etcd and the Kubernetes components (apiserver, controller-manager, scheduler, kubelet, kube-proxy,
-# kubectl) from the Go module proxy into the version-keyed cache. No release archive or image can be fetched here,
-# so this is the only way to get them. Idempotent: a finished build is reused; only the first run pays (~20-30 min
-# on 2 cores). Prints progress while it builds.
+# Builds etcd, the Kubernetes components (apiserver, controller-manager, scheduler, kubelet, kube-proxy, kubectl)
+# and crictl from the Go module proxy into the version-keyed cache. No release archive or image can be fetched
+# here, so this is the only way to get them. Idempotent: a finished build is reused; only the first run pays
+# (about 12 min on 2 cores). Prints progress while it builds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/versions.sh"
@@ -24,7 +24,7 @@ if build_complete; then
 fi
 
 go_bin="$(ensure_go_toolchain)"
-step "building Kubernetes $KUBERNETES_VERSION and etcd $ETCD_VERSION with $("$go_bin" version | cut -d' ' -f3) into $K8S_CACHE (cold: 15-30 min on 2 cores)"
+step "building Kubernetes $KUBERNETES_VERSION and etcd $ETCD_VERSION with $("$go_bin" version | cut -d' ' -f3) into $K8S_CACHE (about 12 min on 2 busy cores)"
 
 export GOMODCACHE="$K8S_CACHE/gomod" GOCACHE="$K8S_CACHE/gocache"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off

@@ -29,7 +29,7 @@ started=$SECONDS
 # the registry API and the certificates; iptables for kube-proxy; unzip only for a missing Go toolchain.
 ensure_packages containerd runc containernetworking-plugins iptables openssl gcc libc6-dev curl unzip ca-certificates
 
-# ---- The binaries (cached by version; the first run builds them from source, 15-30 min).
+# ---- The binaries (cached by version; the first run builds them from source, about 12 min).
 bash "$here/build.sh"
 
 mkdir -p "$STATE_DIR" "$RUN_DIR/pids" "$LOG_DIR" "$STATE_DIR/config" "$STATE_DIR/cni/net.d"

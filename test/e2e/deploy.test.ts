@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClusterInfo,
   type Kubectl,
@@ -46,6 +46,7 @@ const imageJsonPath = path.join(outputDir, 'image.json');
 const distDir = path.join(outputDir, 'dist');
 const namespace = `asm-e2e-${Date.now().toString(36)}`;
 const timings: Record<string, number> = {};
+let anyCheckFailed = false;
 
 let cluster: ClusterInfo;
 let kubectl: Kubectl;
@@ -57,6 +58,16 @@ let page: string;
 
 describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () => {
   beforeAll(async () => {
+    try {
+      await deploy();
+    } catch (error) {
+      anyCheckFailed = true;
+      throw error;
+    }
+  }, 75 * 60_000);
+
+  /** Cluster up, image built and pushed, manifests synthesized and applied. */
+  async function deploy(): Promise<void> {
     const started = performance.now();
     timings.clusterUpSeconds = await npmRun('cluster:up');
     cluster = readClusterInfo();
@@ -73,10 +84,8 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
     // The user's path: synthesize with the index digest, apply the folder into a namespace that enforces
     // Pod Security "restricted" (warn and audit too, so any violation would also show in apply's output).
     rmSync(distDir, { recursive: true, force: true });
-    await execa('npx', ['cdk8s', 'synth', '--output', distDir], {
-      cwd: repoRoot,
-      env: { IMAGE: image.image, CDK8S_CHECK_UPGRADE: 'false' },
-    });
+    // `npm run synth` is `cdk8s synth`; the output goes to our own folder, not the shared dist/.
+    await execa('npm', ['run', '--silent', 'synth', '--', '--output', distDir], { cwd: repoRoot, env: { IMAGE: image.image } });
     await kubectl('create', 'namespace', namespace);
     await kubectl(
       'label', 'namespace', namespace,
@@ -86,9 +95,19 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
     const applied = await kubectl.full(['apply', '-n', namespace, '-f', distDir]);
     applyOutput = `${applied.stdout}\n${applied.stderr}`;
     timings.deploySetupSeconds = secondsSince(started);
-  }, 75 * 60_000);
+  }
+
+  afterEach(({ task }) => {
+    if (task.result?.state === 'fail') anyCheckFailed = true;
+  });
 
   afterAll(async () => {
+    if (anyCheckFailed && kubectl) {
+      // What the cluster saw, for the post-mortem: the namespace's events and each component's log tail.
+      const events = await kubectl('get', 'events', '-n', namespace, '--sort-by=.lastTimestamp').catch((e: Error) => e.message);
+      process.stderr.write(`[e2e] events in ${namespace}:\n${events}\n`);
+      await execa('bash', [path.join(repoRoot, 'scripts/cluster/logs.sh')], { stdout: 'inherit', stderr: 'inherit', reject: false });
+    }
     if (kubectl) {
       await kubectl('delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=120s').catch(() => undefined);
     }
