@@ -26,8 +26,10 @@ fi
 started=$SECONDS
 
 # ---- Packages: containerd, runc and the CNI plugins run the pods; gcc builds the pause binary; curl/openssl for
-# the registry API and the certificates; iptables for kube-proxy; unzip only for a missing Go toolchain.
-ensure_packages containerd runc containernetworking-plugins iptables openssl gcc libc6-dev curl unzip ca-certificates
+# the registry API and the certificates; iptables for kube-proxy; iproute2/procps for the bridge and sysctls;
+# unzip only for a missing Go toolchain.
+ensure_packages containerd runc containernetworking-plugins iptables iproute2 procps openssl gcc libc6-dev curl unzip \
+  ca-certificates
 
 # ---- The binaries (cached by version; the first run builds them from source, about 12 min).
 bash "$here/build.sh"
