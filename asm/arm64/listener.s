@@ -35,7 +35,20 @@ serve:
         lsl     x0, x0, #2                      // * 1000 / TICK_MS
         orr     x0, x0, #0x0000000100000001     // + 1
         str     x0, [state, #keepalive_ticks]
+        // Every worker's listener exists before the startup line, so the line means that all of them accept.
+        worker  .req w21                        // the worker's index, 0 for this process
+        other   .req w22
+        listeners .req x23                      // listen_fds
+        add     listeners, state, #listen_fds
+        mov     worker, #0
+.Lserve_listen:
         bl      open_listener
+        ldr     w0, [state, #listen_fd]
+        str     w0, [listeners, worker, uxtw #2]
+        add     worker, worker, #1
+        ldr     w0, [state, #cfg_workers]
+        cmp     worker, w0
+        b.lo    .Lserve_listen
         adr     x1, msg_listening
         mov     w2, #msg_listening_len
         mov     w0, #1
@@ -47,11 +60,12 @@ serve:
         mov     w0, #1
         bl      print
 
-        workers_left .req w21
-        ldr     workers_left, [state, #cfg_workers]
+        mov     worker, #0
 .Lserve_fork:
-        subs    workers_left, workers_left, #1
-        b.eq    event_loop
+        add     worker, worker, #1
+        ldr     w0, [state, #cfg_workers]
+        cmp     worker, w0
+        b.hs    .Lserve_first
         mov     x0, #SIGCHLD                    // clone(SIGCHLD, 0, ...) is fork()
         mov     x1, #0
         mov     x2, #0
@@ -59,14 +73,13 @@ serve:
         mov     x4, #0
         sys     clone
         cbz     x0, .Lserve_worker
-        tbnz    x0, #63, event_loop             // no more processes: serve with what runs
+        tbnz    x0, #63, .Lserve_first          // no more processes: serve with what runs
         ldr     w1, [state, #child_count]
         add     x2, state, #child_pids
         str     w0, [x2, w1, uxtw #2]
         add     w1, w1, #1
         str     w1, [state, #child_count]
         b       .Lserve_fork
-        .unreq  workers_left
 .Lserve_worker:
         // The worker stops when the first process dies, and leaves the terminal's process group so that
         // Ctrl-C reaches only the first process, which forwards it.
@@ -77,10 +90,28 @@ serve:
         mov     w1, #0
         sys     setpgid
         str     wzr, [state, #child_count]
-        ldr     w0, [state, #listen_fd]         // the first process's socket, each worker has its own
+        b       .Lserve_own_listener
+.Lserve_first:
+        mov     worker, #0
+.Lserve_own_listener:
+        // Keep listener `worker` and close the others (each belongs to another worker).
+        ldr     w0, [listeners, worker, uxtw #2]
+        str     w0, [state, #listen_fd]
+        mov     other, #0
+.Lserve_close_other:
+        cmp     other, worker
+        b.eq    .Lserve_next_other
+        ldr     w0, [listeners, other, uxtw #2]
         sys     close
-        bl      open_listener
+.Lserve_next_other:
+        add     other, other, #1
+        ldr     w0, [state, #cfg_workers]
+        cmp     other, w0
+        b.lo    .Lserve_close_other
         b       event_loop
+        .unreq  worker
+        .unreq  other
+        .unreq  listeners
 
 // open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.
 // OUT: listen_fd   CLOBBERS: x0-x4, x8, x11, x12

@@ -10,6 +10,8 @@ event_loop:
         mov     w0, #SOCK_CLOEXEC               // EPOLL_CLOEXEC has the same value
         sys     epoll_create1
         str     w0, [state, #epoll_fd]
+        sys     dup
+        str     w0, [state, #spare_fd]
         mov     x0, #-1
         adr     x1, watched_signals
         mov     x2, #8
@@ -134,6 +136,9 @@ accept_connections:
         sys     accept4
         cmn     x0, #ECONNABORTED
         b.eq    .Laccept_next
+        cmn     x0, #EMFILE
+        ccmn    x0, #ENFILE, #4, ne             // (Z = 1 when EMFILE already matched)
+        b.eq    .Laccept_shed
         cmn     x0, #4095
         b.hs    .Laccept_done                   // EAGAIN: none left (or no descriptors: wait for the next)
         cmp     w0, #MAX_FDS
@@ -170,6 +175,24 @@ accept_connections:
 .Laccept_done:
         ldr     x30, [sp], #16
         ret
+.Laccept_shed:
+        // Out of descriptors: give up the spare one to accept the connection and close it at once, rather
+        // than leave the client waiting in the backlog.
+        ldr     w0, [state, #spare_fd]
+        sys     close
+        ldr     w0, [state, #listen_fd]
+        mov     x1, #0
+        mov     x2, #0
+        mov     x3, #0
+        sys     accept4
+        mov     x22, x0
+        sys     close
+        ldr     w0, [state, #epoll_fd]
+        sys     dup
+        str     w0, [state, #spare_fd]
+        cmn     x22, #4095
+        b.lo    .Laccept_next
+        b       .Laccept_done
 
 // on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
 // signal on to the workers.
