@@ -83,10 +83,12 @@ on_readable:
 // OUT: C = 1 when the connection is no longer reading (closed, lingering, or a response is pending)
 // CLOBBERS: x0-x15, x23, x24
 serve_input:
+        entry   .req x15                        // the next batch entry
         str     x30, [sp, #-16]!
         mov     pos, #0
 .Lserve_batch:
         mov     gathered, #0
+        adr     entry, batch
 .Lserve_next:
         cmp     pos, have
         b.hs    .Lserve_send
@@ -107,19 +109,11 @@ serve_input:
         cbz     x0, .Lserve_send                // the head is not complete yet
         add     pos, pos, w2
         str     x4, [conn, #C_BODY]
-        adr     x5, batch
-        mov     w6, #ENTRY_SIZE
-        umaddl  x5, gathered, w6, x5
-        str     w0, [x5, #E_RESP]
-        str     pos, [x5, #E_POS]
-        str     x4, [x5, #E_BODY]
+        str     w0, [entry, #E_RESP]
+        str     pos, [entry, #E_POS]
+        str     x4, [entry, #E_BODY]
         add     gathered, gathered, #1
-        tbnz    w3, #R_CLOSE_BIT, .Lserve_closing
-        str     w3, [x5, #E_FLAGS]
-        cmp     gathered, #BATCH_MAX
-        b.lo    .Lserve_next
-        b       .Lserve_send
-.Lserve_closing:
+        tbz     w3, #R_CLOSE_BIT, .Lserve_gathered
         // Nothing after a closing response is read as a request. If more input is here or may follow, close
         // gently: closing a socket with unread input sends a reset, which can destroy the response in flight.
         cmp     pos, have
@@ -130,8 +124,12 @@ serve_input:
 .Lserve_linger:
         orr     w3, w3, #R_LINGER
 .Lserve_last:
-        str     w3, [x5, #E_FLAGS]
-        mov     pos, have
+        mov     pos, have                       // so the batch goes out next
+.Lserve_gathered:
+        str     w3, [entry, #E_FLAGS]
+        add     entry, entry, #ENTRY_SIZE
+        cmp     gathered, #BATCH_MAX
+        b.lo    .Lserve_next
 .Lserve_send:
         cbz     gathered, .Lserve_keep_rest
         bl      send_batch
@@ -145,22 +143,19 @@ serve_input:
         cmp     have, #HEAD_MAX                 // a full buffer: input before the end may still wait
         b.ne    .Lserve_eof
 .Lserve_timer:
-        ldr     w1, [state, #now_tick]
-        ldrh    w2, [conn, #C_CARRY]
-        cbnz    w2, .Lserve_in_request
-        ldr     x2, [conn, #C_BODY]
-        cbnz    x2, .Lserve_in_request
+        ldp     w1, w2, [state, #now_tick]      // and keepalive_ticks
+        ldrh    w3, [conn, #C_CARRY]
+        cbnz    w3, .Lserve_in_request
+        ldr     x3, [conn, #C_BODY]
+        cbnz    x3, .Lserve_in_request
         and     w0, w0, #~F_INHEAD
-        strb    w0, [conn, #C_FLAGS]
-        ldr     w2, [state, #keepalive_ticks]
-        add     w1, w1, w2
-        str     w1, [conn, #C_DEADLINE]
-        b       .Lserve_reading
+        b       .Lserve_set_timer
 .Lserve_in_request:
         tbnz    w0, #F_INHEAD_BIT, .Lserve_reading // the head timer runs from the head's first byte
         orr     w0, w0, #F_INHEAD
-        strb    w0, [conn, #C_FLAGS]
         ldr     w2, [state, #header_ticks]
+.Lserve_set_timer:
+        strb    w0, [conn, #C_FLAGS]
         add     w1, w1, w2
         str     w1, [conn, #C_DEADLINE]
 .Lserve_reading:
@@ -173,6 +168,7 @@ serve_input:
 .Lserve_return:
         ldr     x30, [sp], #16
         ret
+        .unreq  entry
 
 // keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry buffer.
 // IN: conn, fd, have, pos   CLOBBERS: x0-x3

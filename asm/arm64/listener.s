@@ -39,15 +39,16 @@ serve:
         worker  .req w21                        // the worker's index, 0 for this process
         other   .req w22
         listeners .req x23                      // listen_fds
+        workers .req w24                        // cfg_workers
         add     listeners, state, #listen_fds
+        ldr     workers, [state, #cfg_workers]
         mov     worker, #0
 .Lserve_listen:
         bl      open_listener
         ldr     w0, [state, #listen_fd]
         str     w0, [listeners, worker, uxtw #2]
         add     worker, worker, #1
-        ldr     w0, [state, #cfg_workers]
-        cmp     worker, w0
+        cmp     worker, workers
         b.lo    .Lserve_listen
         adr     x1, msg_listening
         mov     w2, #msg_listening_len
@@ -63,8 +64,7 @@ serve:
         mov     worker, #0
 .Lserve_fork:
         add     worker, worker, #1
-        ldr     w0, [state, #cfg_workers]
-        cmp     worker, w0
+        cmp     worker, workers
         b.hs    .Lserve_first
         mov     x0, #SIGCHLD                    // clone(SIGCHLD, 0, ...) is fork()
         mov     x1, #0
@@ -74,11 +74,9 @@ serve:
         sys     clone
         cbz     x0, .Lserve_worker
         tbnz    x0, #63, .Lserve_first          // no more processes: serve with what runs
-        ldr     w1, [state, #child_count]
-        add     x2, state, #child_pids
-        str     w0, [x2, w1, uxtw #2]
-        add     w1, w1, #1
-        str     w1, [state, #child_count]
+        add     x1, state, #child_pids - 4      // worker n is child n - 1
+        str     w0, [x1, worker, uxtw #2]
+        str     worker, [state, #child_count]
         b       .Lserve_fork
 .Lserve_worker:
         // The worker stops when the first process dies, and leaves the terminal's process group so that
@@ -105,10 +103,10 @@ serve:
         sys     close
 .Lserve_next_other:
         add     other, other, #1
-        ldr     w0, [state, #cfg_workers]
-        cmp     other, w0
+        cmp     other, workers
         b.lo    .Lserve_close_other
         b       event_loop
+        .unreq  workers
         .unreq  worker
         .unreq  other
         .unreq  listeners

@@ -97,8 +97,7 @@ event_loop:
 // watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
 // IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x3, x8
 watch:
-        str     w1, [state, #event_mask]
-        str     w0, [state, #event_mask + EPOLL_DATA]
+        stp     x1, x0, [state, #event_mask]    // events (and the padding), data
         mov     w2, w0
         ldr     w0, [state, #epoll_fd]
         mov     w1, #EPOLL_CTL_ADD
@@ -148,17 +147,14 @@ accept_connections:
         add     conn, conn, x20, lsl #CONN_SHIFT
         stp     xzr, xzr, [conn, #C_BODY]       // also C_RESP, C_SENT
         str     wzr, [conn, #C_FLAGS]           // also C_RFLAGS, C_CARRY
-        ldr     w1, [state, #now_tick]
-        ldr     w2, [state, #keepalive_ticks]
+        ldp     w1, w2, [state, #now_tick]      // and keepalive_ticks
         add     w1, w1, w2
         str     w1, [conn, #C_DEADLINE]
-        ldr     w1, [state, #active]
+        ldp     w1, w2, [state, #active]        // and max_fd
         add     w1, w1, #1
-        str     w1, [state, #active]
-        ldr     w1, [state, #max_fd]
-        cmp     fd, w1
-        csel    w1, fd, w1, hi
-        str     w1, [state, #max_fd]
+        cmp     fd, w2
+        csel    w2, fd, w2, hi
+        stp     w1, w2, [state, #active]
         // The request usually arrived with the connection: answer it before asking epoll, and watch the
         // connection only if it stays open (a Connection: close client then costs no epoll_ctl).
         bl      on_readable
@@ -172,18 +168,12 @@ accept_connections:
 .Laccept_refuse:
         sys     close
         b       .Laccept_next
-.Laccept_done:
-        ldr     x30, [sp], #16
-        ret
 .Laccept_shed:
         // Out of descriptors: give up the spare one to accept the connection and close it at once, rather
-        // than leave the client waiting in the backlog.
+        // than leave the client waiting in the backlog. (x1-x3 are still the arguments of the accept4 above.)
         ldr     w0, [state, #spare_fd]
         sys     close
         ldr     w0, [state, #listen_fd]
-        mov     x1, #0
-        mov     x2, #0
-        mov     x3, #0
         sys     accept4
         mov     x22, x0
         sys     close
@@ -192,7 +182,9 @@ accept_connections:
         str     w0, [state, #spare_fd]
         cmn     x22, #4095
         b.lo    .Laccept_next
-        b       .Laccept_done
+.Laccept_done:
+        ldr     x30, [sp], #16
+        ret
 
 // on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
 // signal on to the workers.
