@@ -4,10 +4,11 @@
         have    .req w22                        // bytes of input in read_buffer
         pos     .req w23                        // input offset: what is before it is answered
         gathered .req w24                       // responses gathered in batch
+        room    .req w26                        // on_readable: room left in read_buffer
         iovec   .req x9                         // the next iovec to fill
 
 // on_connection_event: handles one epoll event of a connection.
-// IN: conn, fd, ready (w22) = epoll events   CLOBBERS: x0-x15, x22-x24
+// IN: conn, fd, ready (w22) = epoll events   CLOBBERS: x0-x15, x22-x24, x26
 on_connection_event:
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Levent_done                // closed earlier in this batch of events
@@ -26,7 +27,7 @@ on_connection_event:
         ret
 
 // on_readable: reads what the client sent (after any input kept from before) and answers it.
-// IN: conn, fd   CLOBBERS: x0-x15, x22-x24
+// IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 on_readable:
         ldrb    w0, [conn, #C_FLAGS]
         tbnz    w0, #F_LINGER_BIT, discard_input
@@ -46,31 +47,26 @@ on_readable:
 .Lreadable_read:
         mov     w2, #HEAD_MAX
         sub     w2, w2, have
-        mov     gathered, w2                    // room: a read that fills it may have left more behind
+        mov     room, w2                        // a read that fills it may have left more behind
         mov     w0, fd
         adr     x1, read_buffer
         add     x1, x1, have, uxtw
         sys     read
-        cmp     x0, #0
-        b.gt    .Lreadable_got
-        b.eq    .Lreadable_eof
         cmn     x0, #EAGAIN
-        b.ne    .Lreadable_reset
-        mov     x0, #0
-        b       .Lreadable_got
-.Lreadable_eof:
-        ldrb    w1, [conn, #C_FLAGS]
+        csel    x0, xzr, x0, eq                 // EAGAIN: nothing new
+        b.eq    .Lreadable_got
+        tbnz    x0, #63, .Lreadable_reset
+        cbnz    x0, .Lreadable_got
+        ldrb    w1, [conn, #C_FLAGS]            // end of input
         orr     w1, w1, #F_EOF
         strb    w1, [conn, #C_FLAGS]
 .Lreadable_got:
         add     have, have, w0
-        cmp     w0, gathered
-        cset    w0, eq
-        str     w0, [sp, #8]                    // the buffer was filled: read again
+        cmp     w0, room
+        cset    room, eq                        // now: the buffer was filled, read again
         bl      serve_input
         b.cs    .Lreadable_done                 // closed, lingering, or waiting to write
-        ldr     w0, [sp, #8]
-        cbnz    w0, .Lreadable_next
+        cbnz    room, .Lreadable_next
 .Lreadable_done:
         ldr     x30, [sp], #16
         ret
@@ -197,8 +193,7 @@ send_batch:
         adr     entry, batch
         mov     w12, gathered
 .Lbatch_gather:
-        ldr     w0, [entry, #E_RESP]
-        ldr     w1, [entry, #E_FLAGS]
+        ldp     w0, w1, [entry, #E_RESP]        // and E_FLAGS
         mov     x2, #0
         bl      build_iovecs
         str     w0, [entry, #E_LEN]
@@ -224,10 +219,9 @@ send_batch:
 .Lbatch_partial:
         add     x0, x0, x1                      // bytes of this response that went out
         str     w0, [conn, #C_SENT]
-        ldr     w0, [entry, #E_RESP]
+        ldp     w0, w1, [entry, #E_RESP]        // and E_FLAGS
         str     w0, [conn, #C_RESP]
-        ldr     w0, [entry, #E_FLAGS]
-        strb    w0, [conn, #C_RFLAGS]
+        strb    w1, [conn, #C_RFLAGS]
         ldr     x0, [entry, #E_BODY]
         str     x0, [conn, #C_BODY]
         ldr     pos, [entry, #E_POS]            // the requests after this one are answered later
@@ -240,7 +234,7 @@ send_batch:
         .unreq  entry
 
 // flush_pending: writes more of the pending response, once it is all out, goes on with the connection.
-// IN: conn, fd   CLOBBERS: x0-x15, x22-x24
+// IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 flush_pending:
         total   .req w22                        // bytes of the response still to send
         str     x30, [sp, #-16]!
@@ -399,7 +393,7 @@ close_connection:
 
 // on_timeout: the connection's timer fired: a request head that did not complete gets 408, an idle
 // connection, a stalled write, a body that stopped coming or a lingering close is closed.
-// IN: conn, fd   CLOBBERS: x0-x15, x22-x24
+// IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 on_timeout:
         ldr     w0, [conn, #C_RESP]
         cbnz    w0, close_connection

@@ -123,7 +123,7 @@ update_clock:
         ret
 
 // accept_connections: accepts every waiting connection, answers what it sent, and watches it.
-// CLOBBERS: x0-x15, x19, x20, x22-x24
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 accept_connections:
         str     x30, [sp, #-16]!
 .Laccept_next:
@@ -221,7 +221,7 @@ on_signal:
         ret
 
 // on_tick: the timer descriptor's tick has passed: reads the clock and runs the connection timers.
-// CLOBBERS: x0-x15, x19, x20, x22-x24
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 on_tick:
         str     x30, [sp, #-16]!
         ldr     w0, [state, #timer_fd]
@@ -233,7 +233,7 @@ on_tick:
         // fall through
 
 // sweep_timers: acts on every connection whose timer has fired (see on_timeout).
-// CLOBBERS: x0-x15, x19, x20, x22-x24
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 sweep_timers:
         str     x30, [sp, #-16]!
         mov     fd, #0
