@@ -17,11 +17,10 @@ read_config:
         cbz     x0, .Lconfig_store
         bl      parse_uint
         b.cs    .Lconfig_invalid
-        ldrh    w1, [setting, #S_MIN]
-        cmp     w0, w1
+        ldr     w1, [setting, #S_MIN]           // and S_MAX
+        cmp     w0, w1, uxth
         b.lo    .Lconfig_invalid
-        ldrh    w1, [setting, #S_MAX]
-        cmp     w0, w1
+        cmp     w0, w1, lsr #16
         b.hi    .Lconfig_invalid
         mov     w11, w0
 .Lconfig_store:
@@ -37,11 +36,10 @@ read_config:
         cbnz    x0, 1f
         adr     x0, default_port
 1:      str     x0, [state, #port_text]
-        mov     x1, x0
-2:      ldrb    w2, [x1], #1
+        sub     x1, x0, #1
+2:      ldrb    w2, [x1, #1]!
         cbnz    w2, 2b
-        sub     x1, x1, x0
-        sub     w1, w1, #1
+        sub     w1, w1, w0
         str     w1, [state, #port_text_len]
         ldr     x30, [sp], #16
         ret

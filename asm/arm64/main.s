@@ -80,15 +80,16 @@
 // _start: reads the configuration, then serves or runs the self-probe.
 // IN: sp = argc, argv..., 0, envp..., 0 (the kernel's initial stack)
 _start:
+        argc    .req x27
         adr     state, state_block
-        ldr     x0, [sp]
-        add     x0, sp, x0, lsl #3
+        ldr     argc, [sp]
+        add     x0, sp, argc, lsl #3
         add     x0, x0, #16
         str     x0, [state, #envp]
         bl      read_config
-        ldr     x0, [sp]
-        cmp     x0, #1
+        cmp     argc, #1
         b.eq    serve
+        .unreq  argc
         ldr     x1, [sp, #16]                   // argv[1]
         ldr     x0, [x1]                        // "health", its terminator and one byte more
         lsl     x0, x0, #8                      // ...without that byte
