@@ -229,13 +229,13 @@ on_tick:
         mov     x2, #8
         sys     read
         bl      update_clock
-        ldr     x30, [sp], #16
-        // fall through
+        b       .Lsweep_start                   // with the return address on the stack
 
 // sweep_timers: acts on every connection whose timer has fired (see on_timeout).
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 sweep_timers:
         str     x30, [sp, #-16]!
+.Lsweep_start:
         mov     fd, #0
         adr     conn, conns
 .Lsweep_next:
