@@ -49,13 +49,22 @@ event_loop:
         subs    x3, x3, x0                      // x0 = now_ms
         csel    x3, x3, xzr, hs                 // the time left, 0 if none
 .Lloop_sleep:
+        // Under load the next request is microseconds away: poll a while before sleeping, so that the client
+        // need not wake this process for each request.
+        ldr     w0, [state, #empty_polls]
+        cmp     w0, #SPIN_POLLS
+        csel    x3, x3, xzr, hs
         ldr     w0, [state, #epoll_fd]
         add     x1, state, #events
         mov     w2, #EVENTS_MAX
         mov     x4, #0
         mov     x5, #8
         sys     epoll_pwait
+        ldr     w1, [state, #empty_polls]
+        add     w1, w1, #1
         cmp     w0, #0
+        csel    w1, w1, wzr, le                 // events: count the empty polls from 0 again
+        str     w1, [state, #empty_polls]
         csel    w0, w0, wzr, gt                 // timeout or EINTR: no events
         add     event, state, #events
         add     events_end, event, x0, lsl #EPOLL_EVENT_SHIFT

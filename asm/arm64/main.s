@@ -15,6 +15,7 @@
         .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
         .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
+        .equ    SPIN_POLLS, 500         // empty polls after events before a blocking wait (about 0.1-0.2 ms)
         .equ    TICK_MS, 250            // the connection timers' resolution
         .equ    LINGER_TICKS, 2000 / TICK_MS + 1 // how long a half-closed connection may go on sending (2 s)
         .equ    WORKERS_MAX, 64

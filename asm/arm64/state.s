@@ -36,7 +36,7 @@ event_mask:     .skip EPOLL_EVENT_SIZE
 child_pids:     .skip 4 * WORKERS_MAX
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, until each keeps its own
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
-                .skip 4
+empty_polls:    .skip 4         // polls in a row that found nothing
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 STATE_SIZE:

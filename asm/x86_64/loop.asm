@@ -50,16 +50,26 @@ event_loop:
 .remaining:
         mov     r10d, eax
 .sleep:
+        ; Under load the next request is microseconds away: poll a while before sleeping, so that the client
+        ; need not wake this process for each request.
+        cmp     dword [empty_polls], SPIN_POLLS
+        jae     .block
+        xor     r10d, r10d
+.block:
         mov     edi, [epoll_fd]
         mov     esi, events
         mov     edx, EVENTS_MAX
         xor     r8d, r8d
         mov     r9d, 8
         sys     SYS_epoll_pwait
+        inc     dword [empty_polls]
         test    eax, eax
         jg      .events
         xor     eax, eax                        ; timeout or EINTR
+        jmp     .no_events
 .events:
+        mov     dword [empty_polls], 0
+.no_events:
         imul    eax, eax, EPOLL_EVENT_SIZE
         mov     ebp, events
         add     rax, rbp

@@ -13,6 +13,7 @@ HEAD_MAX        equ 8192        ; the largest request head; also the read buffer
 HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
 BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
+SPIN_POLLS      equ 500         ; empty polls after events before a blocking wait (about 0.1-0.2 ms)
 TICK_MS         equ 250         ; the connection timers' resolution
 LINGER_TICKS    equ 2000 / TICK_MS + 1 ; how long a half-closed connection may go on sending (2 s)
 WORKERS_MAX     equ 64

@@ -22,6 +22,7 @@ now_tick:       resd 1          ; monotonic clock in TICK_MS units, read at each
 keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus one: a timer never fires early
 header_ticks:   resd 1          ; HEADER_TIMEOUT_SECONDS likewise
 child_count:    resd 1
+empty_polls:    resd 1          ; polls in a row that found nothing
 now_ms:         resq 1
 drain_end_ms:   resq 1
 draining:       resb 1          ; a signal came: /health says 503, every response closes
