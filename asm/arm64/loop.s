@@ -2,6 +2,7 @@
 
         event   .req x21                        // the next epoll event to handle
         events_end .req x25                     // the end of those the last wait returned
+        visit   .req x27                        // for_each_connection's routine
         ready   .req w22                        // the epoll events of a connection
 
 // event_loop: the worker's main loop.
@@ -241,31 +242,22 @@ on_tick:
         b       .Lsweep_start                   // with the return address on the stack
 
 // sweep_timers: acts on every connection whose timer has fired (see on_timeout).
-// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
 sweep_timers:
         str     x30, [sp, #-16]!
 .Lsweep_start:
-        mov     fd, #0
-        adr     conn, conns
-.Lsweep_next:
+        adr     visit, .Lsweep_check
+        b       for_each_connection             // returns through the frame above
+.Lsweep_check:
         ldr     w0, [conn, #C_DEADLINE]
-        cbz     w0, .Lsweep_skip
         ldr     w1, [state, #now_tick]
         cmp     w0, w1
-        b.hi    .Lsweep_skip
-        bl      on_timeout
-.Lsweep_skip:
-        add     conn, conn, #1 << CONN_SHIFT
-        add     fd, fd, #1
-        ldr     w0, [state, #max_fd]
-        cmp     fd, w0
-        b.ls    .Lsweep_next
-        ldr     x30, [sp], #16
+        b.ls    on_timeout
         ret
 
 // stop_accepting: ends the drain delay: closes the listener and every connection without a response in
 // flight, those with one close when it is sent.
-// CLOBBERS: x0-x15, x19, x20, x22-x24
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x27
 stop_accepting:
         str     x30, [sp, #-16]!
         mov     w0, #1
@@ -274,25 +266,32 @@ stop_accepting:
         sys     close
         mov     w0, #-1
         str     w0, [state, #listen_fd]
-        mov     fd, #0
-        adr     conn, conns
-.Lstop_next:
-        ldr     w0, [conn, #C_DEADLINE]
-        cbz     w0, .Lstop_skip
+        adr     visit, .Lstop_one
+        b       for_each_connection             // returns through the frame above
+.Lstop_one:
         ldr     w0, [conn, #C_RESP]
-        cbz     w0, .Lstop_close
+        cbz     w0, close_connection
         ldrb    w0, [conn, #C_FLAGS]
         orr     w0, w0, #F_LAST                 // its R_CLOSE must not change: part of it is sent
         strb    w0, [conn, #C_FLAGS]
-        b       .Lstop_skip
-.Lstop_close:
-        bl      close_connection
-.Lstop_skip:
+        ret
+
+// for_each_connection: calls a routine for every open connection, then returns through the caller's frame.
+// IN: visit = the routine, which gets conn = the record and fd = the descriptor; [sp] = the saved x30
+// CLOBBERS: conn, fd, and what the routine clobbers
+for_each_connection:
+        mov     fd, #0
+        adr     conn, conns
+.Leach_next:
+        ldr     w0, [conn, #C_DEADLINE]
+        cbz     w0, .Leach_skip
+        blr     visit
+.Leach_skip:
         add     conn, conn, #1 << CONN_SHIFT
         add     fd, fd, #1
         ldr     w0, [state, #max_fd]
         cmp     fd, w0
-        b.ls    .Lstop_next
+        b.ls    .Leach_next
         ldr     x30, [sp], #16
         ret
 

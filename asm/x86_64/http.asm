@@ -102,31 +102,22 @@ parse_request:
         jne     .bad
         cmp     dword [rsi], 'HTTP'
         jne     .bad
-        cmp     word [rsi + 4], '/1'
-        je      .minor
         cmp     byte [rsi + 4], '/'
         jne     .bad
-        mov     al, [rsi + 5]                   ; HTTP/d.d with another major version
-        sub     al, '0'
-        cmp     al, 9
-        ja      .bad
         cmp     byte [rsi + 6], '.'
         jne     .bad
-        mov     al, [rsi + 7]
+        mov     al, [rsi + 5]                   ; major
         sub     al, '0'
         cmp     al, 9
         ja      .bad
-        jmp     .unsupported
-.minor:
-        cmp     byte [rsi + 6], '.'
-        jne     .bad
-        mov     al, [rsi + 7]
-        sub     al, '0'
-        cmp     al, 9
+        mov     ah, [rsi + 7]                   ; minor
+        sub     ah, '0'
+        cmp     ah, 9
         ja      .bad
-        cmp     al, 1
-        ja      .unsupported
-        jb      .header
+        cmp     ax, 0x0001                      ; 1.0
+        je      .header
+        cmp     ax, 0x0101                      ; 1.1
+        jne     .unsupported
         or      r10d, Q_V11
 
 .header:

@@ -262,20 +262,12 @@ on_tick:
 ; sweep_timers: acts on every connection whose timer has fired (see on_timeout).
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 sweep_timers:
-        xor     r12d, r12d
-        mov     ebx, conns
-.next:
+        mov     eax, .check
+        jmp     for_each_connection
+.check:
         mov     eax, [rbx + C_DEADLINE]
-        test    eax, eax
-        jz      .skip
         cmp     eax, [now_tick]
-        ja      .skip
-        call    on_timeout
-.skip:
-        add     rbx, 1 << CONN_SHIFT
-        inc     r12d
-        cmp     r12d, [max_fd]
-        jbe     .next
+        jbe     on_timeout
         ret
 
 ; stop_accepting: ends the drain delay: closes the listener and every connection without a response in
@@ -286,22 +278,31 @@ stop_accepting:
         mov     edi, [listen_fd]
         sys     SYS_close
         mov     dword [listen_fd], -1
+        mov     eax, .stop
+        jmp     for_each_connection
+.stop:
+        cmp     dword [rbx + C_RESP], 0
+        je      close_connection
+        or      byte [rbx + C_FLAGS], F_LAST    ; its R_CLOSE must not change: part of it is sent
+        ret
+
+; for_each_connection: calls a routine for every open connection.
+; IN: eax = the routine, which gets rbx = the record and r12d = the descriptor
+; CLOBBERS: rbx, r12, and what the routine clobbers
+for_each_connection:
+        push    rax
         xor     r12d, r12d
         mov     ebx, conns
 .next:
         cmp     dword [rbx + C_DEADLINE], 0
         je      .skip
-        cmp     dword [rbx + C_RESP], 0
-        je      .close
-        or      byte [rbx + C_FLAGS], F_LAST       ; its R_CLOSE must not change: part of it is sent
-        jmp     .skip
-.close:
-        call    close_connection
+        call    [rsp]
 .skip:
         add     rbx, 1 << CONN_SHIFT
         inc     r12d
         cmp     r12d, [max_fd]
         jbe     .next
+        pop     rax
         ret
 
 ; finish: waits for the workers (if this is the first process) and exits 0.
