@@ -14,7 +14,7 @@ base_image=$(sed -n 's/^ARG DEBIAN_IMAGE=//p' "$(dirname "$0")/../../Dockerfile"
 base_suite=bookworm
 debian_mirror=http://deb.debian.org/debian
 
-ensure_packages docker.io docker-compose docker-registry skopeo debootstrap qemu-user-static
+ensure_packages docker.io docker-compose docker-registry skopeo debootstrap qemu-user-static curl ca-certificates
 
 # Installing docker-registry may start Debian's packaged service: port 5000 on all interfaces with htpasswd auth
 # and no users, which would block scripts/registry.sh's open loopback registry. Stop it if it runs.
