@@ -26,14 +26,15 @@ serve:
         mov     x3, #0
         sys     prlimit64
 
-        // Timeouts in ticks, plus one so that a timer set just before a tick does not fire early. Both at once:
+        // Timeouts in ticks, plus two: now_tick is read only at ticks, whose phase is arbitrary, so a timer set
+        // between two ticks must wait one more not to fire early. Both at once:
         // cfg_keepalive, cfg_header_timeout and keepalive_ticks, header_ticks are pairs of words.
         .if     1000 / TICK_MS != 4
         .error  "the shift below multiplies by 1000 / TICK_MS"
         .endif
         ldr     x0, [state, #cfg_keepalive]
         lsl     x0, x0, #2                      // * 1000 / TICK_MS
-        orr     x0, x0, #0x0000000100000001     // + 1
+        orr     x0, x0, #0x0000000200000002     // + 2
         str     x0, [state, #keepalive_ticks]
         // Every worker's listener exists before the startup line, so the line means that all of them accept.
         worker  .req w21                        // the worker's index, 0 for this process

@@ -17,7 +17,7 @@
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
         .equ    SPIN_POLLS, 500         // empty polls after events before a blocking wait (about 0.1-0.2 ms)
         .equ    TICK_MS, 250            // the connection timers' resolution
-        .equ    LINGER_TICKS, 2000 / TICK_MS + 1 // how long a half-closed connection may go on sending (2 s)
+        .equ    LINGER_TICKS, 2000 / TICK_MS + 2 // how long a half-closed connection may go on sending (2 s)
         .equ    WORKERS_MAX, 64
 
 // Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.

@@ -21,7 +21,7 @@ timer_fd:       .skip 4
 active:         .skip 4         // open connections
 max_fd:         .skip 4         // highest descriptor the timers must look at
 now_tick:       .skip 4         // monotonic clock in TICK_MS units, read at each tick
-keepalive_ticks: .skip 4        // KEEPALIVE_SECONDS in ticks, plus one: a timer never fires early
+keepalive_ticks: .skip 4        // KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
 header_ticks:   .skip 4         // HEADER_TIMEOUT_SECONDS likewise (serve sets both with one stp)
 child_count:    .skip 4
 now_ms:         .skip 8         // (at 80)

@@ -28,14 +28,15 @@ serve:
         xor     r10d, r10d
         sys     SYS_prlimit64
 
-        ; Timeouts in ticks, plus one so that a timer set just before a tick does not fire early.
+        ; Timeouts in ticks, plus two: now_tick is read only at ticks, whose phase is arbitrary, so a timer set
+        ; between two ticks must wait one more not to fire early.
         mov     eax, [cfg_keepalive]
         imul    eax, eax, 1000 / TICK_MS
-        inc     eax
+        add     eax, 2
         mov     [keepalive_ticks], eax
         mov     eax, [cfg_header_timeout]
         imul    eax, eax, 1000 / TICK_MS
-        inc     eax
+        add     eax, 2
         mov     [header_ticks], eax
         ; Every worker's listener exists before the startup line, so the line means that all of them accept.
         xor     r12d, r12d

@@ -15,7 +15,7 @@ BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
 SPIN_POLLS      equ 500         ; empty polls after events before a blocking wait (about 0.1-0.2 ms)
 TICK_MS         equ 250         ; the connection timers' resolution
-LINGER_TICKS    equ 2000 / TICK_MS + 1 ; how long a half-closed connection may go on sending (2 s)
+LINGER_TICKS    equ 2000 / TICK_MS + 2 ; how long a half-closed connection may go on sending (2 s)
 WORKERS_MAX     equ 64
 
 ; Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.

@@ -19,7 +19,7 @@ timer_fd:       resd 1
 active:         resd 1          ; open connections
 max_fd:         resd 1          ; highest descriptor the timers must look at
 now_tick:       resd 1          ; monotonic clock in TICK_MS units, read at each tick
-keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus one: a timer never fires early
+keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
 header_ticks:   resd 1          ; HEADER_TIMEOUT_SECONDS likewise
 child_count:    resd 1
 empty_polls:    resd 1          ; polls in a row that found nothing
