@@ -170,11 +170,26 @@ describe.each(archs)('%s: configuration and self-probe (points 8, 9)', (arch) =>
       expect(result.stdout).toBe('');
     });
 
+    it('any other listening failure: "cannot listen on port PORT", exit 1 (a privileged port, as an unprivileged user)', async () => {
+      // Ports below ip_unprivileged_port_start need CAP_NET_BIND_SERVICE: bind fails with EACCES, not EADDRINUSE.
+      const unprivilegedStart = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+      expect(unprivilegedStart, 'this machine has privileged ports').toBeGreaterThan(1);
+      const [file, args] = commandFor(arch);
+      const result = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...args], {
+        env: { PORT: '1' }, extendEnv: false, reject: false, stdin: 'ignore', timeout: 5000 * slow, stripFinalNewline: false,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(String(result.stderr)).toBe('asm-web-service: cannot listen on port 1\n');
+      expect(String(result.stdout)).toBe('');
+    });
+
     it('WORKERS=4 runs four processes and every one of them serves some of 64 connections', async () => {
       const server = await startServer(arch, { env: { WORKERS: '4' } });
+      // All four listeners exist when the startup line is printed (docs/server.md), before any worker runs.
+      expect(listenerInodes(server.port).size).toBe(4);
       expect(await eventually(() => server.workerPids().length === 3, 3000 * slow)).toBe(true);
       const pids = [server.pid, ...server.workerPids()];
-      // Each process has its own SO_REUSEPORT listener (workers may open theirs just after the startup line).
+      // Then each process keeps its own SO_REUSEPORT listener and closes the other three.
       const ownsListener = (pid: number) => [...listenerInodes(server.port)].some((inode) => socketInodesOf(pid).has(inode));
       expect(await eventually(() => listenerInodes(server.port).size === 4 && pids.every(ownsListener), 3000 * slow)).toBe(true);
       const connections = await Promise.all(Array.from({ length: 64 }, () => RawConnection.open(server.port)));
