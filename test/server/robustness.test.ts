@@ -122,6 +122,22 @@ describe.each(archs)('%s: robustness (point 6)', (arch) => {
     expect(show(after.bytes)).toBe(show(golden('health')));
   });
 
+  it('raises its soft descriptor limit toward the hard one, so a low soft limit turns no client away', async () => {
+    // Soft 48, hard 256: after raising, 80 connections fit.
+    const raised = await startServer(arch, { prefix: ['prlimit', '--nofile=48:256', '--'] });
+    const limits = readFileSync(`/proc/${raised.pid}/limits`, 'utf8');
+    expect(limits).toMatch(/Max open files\s+256\s+256/);
+    const connections: RawConnection[] = [];
+    try {
+      for (let i = 0; i < 80; i++) connections.push(await RawConnection.open(raised.port));
+      await Promise.all(connections.map((connection) => connection.write(request('GET', '/health'))));
+      await Promise.all(connections.map((connection) => connection.waitForResponses(1, 3000 * slow)));
+      expect(connections.filter((connection) => connection.received().equals(golden('health'))).length).toBe(80);
+    } finally {
+      for (const connection of connections) connection.destroy();
+    }
+  });
+
   it('still answers byte-exact after the storm', async () => {
     const connection = await RawConnection.open(server.port);
     try {
