@@ -2,7 +2,6 @@
 // config under bench/configs/ on a loopback port, pinned to one CPU, and stopped by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { waitForPort } from './client.js';
 import { parentPid as statParent, processTree } from './proc.js';
@@ -213,17 +212,8 @@ export class RunningServer {
   }
 }
 
-/** A loopback TCP port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** A free loopback port: the test suites' helper (never 8080, which a person may be using). */
+export { freePort } from '../test/support/server.js';
 
 /** Size in bytes of a file, or undefined when it does not exist. */
 export function fileSize(file: string): number | undefined {

@@ -2,13 +2,11 @@
 // and put continuous HTTP load on a Service while counting every failed or reset request.
 import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { freePort, repoRoot } from '../support/server.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { freePort, repoRoot } from '../support/server.js';
 
 /** What scripts/cluster/up.sh writes when the cluster is ready (/var/lib/asm-k8s/cluster.json). */
 export interface ClusterInfo {
@@ -68,17 +66,6 @@ export function kubectlFor(cluster: ClusterInfo) {
 }
 export type Kubectl = ReturnType<typeof kubectlFor>;
 
-/** A free TCP port on 127.0.0.1 (asked from the kernel). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

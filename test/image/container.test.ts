@@ -45,7 +45,7 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
       '--security-opt', 'no-new-privileges', '-e', 'DRAIN_SECONDS=0', '-p', `127.0.0.1:${port}:8080`, image]);
     started.push(container);
     const listening = await eventually(async () =>
-      (await docker(['logs', container])).includes('listening on http://0.0.0.0:8080'), 20_000);
+      (await docker(['logs', container])).includes('listening on http://0.0.0.0:8080'), 20_000, 200);
     expect(listening, 'the server printed its listening line').toBe(true);
   });
 
@@ -86,11 +86,11 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
   });
 
   test('passes the HTTP smoke suite: routes, HEAD, 404, keep-alive', async () => {
-    await smokeChecks(port, (actual, expected, what) => expect(actual, what).toEqual(expected));
+    await smokeChecks(port, arch, (actual, expected, what) => expect(actual, what).toEqual(expected));
   });
 
   test('its page states this platform, the binary\'s size in the image and the image\'s size as Docker reports it', async () => {
-    const page = await smokeChecks(port, (actual, expected, what) => expect(actual, what).toEqual(expected));
+    const page = await smokeChecks(port, arch, (actual, expected, what) => expect(actual, what).toEqual(expected));
     const [binary] = (await imageEntries(image)).entries;
     const imageSize = Number(await docker(['image', 'inspect', '--format', '{{.Size}}', image]));
     expect(pageField(page, 'platform')).toBe(`linux/${arch}`);

@@ -1,19 +1,20 @@
 // Helpers for the image tests: Debian's Docker client with BuildKit, the image build script run into a test
-// repository, a look inside an image's layers, free ports, and a small raw-socket HTTP client for the smoke checks.
+// repository, a look inside an image's layers, and the smoke checks (on the server suite's raw-socket client and
+// golden responses, test/support/).
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ImageManifest } from '../../scripts/build-image.js';
+import { RawConnection, golden, type ParsedResponse } from '../support/http.js';
+import { repoRoot, type Arch } from '../support/server.js';
 
-export type Arch = 'amd64' | 'arm64';
+export { eventually, freePort, repoRoot } from '../support/server.js';
+
+export type { Arch } from '../support/server.js';
 /** Both platforms; IMAGE_ARCHS=amd64 narrows a local run (CI always runs both). */
 export const archs: Arch[] = (process.env.IMAGE_ARCHS || 'amd64,arm64').split(',')
   .map((name) => name.trim()).filter((name): name is Arch => name === 'amd64' || name === 'arm64');
-
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * Debian's client first: /usr/local/bin/docker on these machines has no buildx, so BuildKit builds fail with it.
@@ -87,129 +88,26 @@ export async function imageEntries(image: string): Promise<{ layers: number; ent
   }
 }
 
-/** A port nobody listens on right now, never 8080 (a person may be using it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => (port === 8080 ? freePort().then(resolve, reject) : resolve(port)));
-    });
-  });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls until check() is true or the time is up; returns whether it became true. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(everyMs);
-  }
-}
-
 export async function containerHealth(container: string): Promise<string> {
   return docker(['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{end}}', container]);
 }
 
-export interface Response {
-  head: string;
-  body: Buffer;
-}
-
-/** One TCP connection that reads whole responses (by Content-Length) and tells whether the server closed it. */
-export class Connection {
-  private buffered = Buffer.alloc(0);
-  private ended = false;
-  private wake: (() => void) | undefined;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => { this.buffered = Buffer.concat([this.buffered, chunk]); this.wake?.(); });
-    const end = () => { this.ended = true; this.wake?.(); };
-    socket.on('end', end);
-    socket.on('close', end);
-    socket.on('error', end);
-  }
-
-  static open(port: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new Connection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  get closedByServer(): boolean {
-    return this.ended;
-  }
-
-  send(request: string): void {
-    this.socket.write(request);
-  }
-
-  /** The next response; HEAD responses have no body whatever their Content-Length says. */
-  async read(isHead = false, timeoutMs = 5000): Promise<Response> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const headEnd = this.buffered.indexOf('\r\n\r\n');
-      if (headEnd >= 0) {
-        const head = this.buffered.subarray(0, headEnd + 4).toString('latin1');
-        const length = isHead ? 0 : Number(/\r\nContent-Length: (\d+)\r\n/.exec(head)?.[1] ?? 0);
-        if (this.buffered.length >= headEnd + 4 + length) {
-          const body = this.buffered.subarray(headEnd + 4, headEnd + 4 + length);
-          this.buffered = this.buffered.subarray(headEnd + 4 + length);
-          return { head, body };
-        }
-      }
-      if (this.ended) throw new Error(`connection closed before a whole response; got ${JSON.stringify(this.buffered.toString('latin1'))}`);
-      if (Date.now() > deadline) throw new Error('no whole response in time');
-      await new Promise<void>((resolve) => { this.wake = resolve; setTimeout(resolve, 50); });
-    }
-  }
-
-  /** Waits a little for the server to close the connection; true if it did. */
-  async closedWithin(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!this.ended && Date.now() < deadline) await sleep(20);
-    return this.ended;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-/** One request on a fresh connection. */
-export async function fetchRaw(port: number, request: string, isHead = false): Promise<Response> {
-  const connection = await Connection.open(port);
+/** One request on a fresh connection, and its response (an answer to HEAD when `isHead`). */
+export async function fetchRaw(port: number, request: string, isHead = false): Promise<ParsedResponse> {
+  const connection = await RawConnection.open(port);
   try {
-    connection.send(request);
-    return await connection.read(isHead);
+    await connection.write(request);
+    const [response] = await connection.waitForResponses(1, 5000, () => isHead);
+    if (!response) throw new Error(`no whole response; got ${JSON.stringify(connection.received().toString('latin1'))}`);
+    return response;
   } finally {
-    connection.close();
+    connection.destroy();
   }
 }
 
 export function get(target: string, extraHeaders = ''): string {
   return `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extraHeaders}\r\n`;
 }
-
-/** The response heads of docs/server.md, byte for byte. */
-export const expectedHeads = {
-  page: (length: number, connection = 'keep-alive') =>
-    `HTTP/1.1 200 OK\r\nContent-Length: ${length}\r\n` +
-    `Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n` +
-    `X-Content-Type-Options: nosniff\r\nContent-Type: text/html; charset=utf-8\r\nConnection: ${connection}\r\n\r\n`,
-  health: (connection = 'keep-alive') =>
-    `HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: no-store\r\n` +
-    `Content-Type: text/plain; charset=utf-8\r\nConnection: ${connection}\r\n\r\n`,
-  notFound: (connection = 'keep-alive') =>
-    `HTTP/1.1 404 Not Found\r\nContent-Length: 11\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: ${connection}\r\n\r\n`,
-};
 
 /** The text of the page's <dd id="NAME"> field, padding trimmed. */
 export function pageField(page: string, id: string): string | undefined {
@@ -231,39 +129,46 @@ export function sizeField(text: string | undefined, unit: 'KiB' | 'MiB'): number
 }
 
 /**
- * The smoke suite every running image must pass: both routes with exact heads, HEAD, 404, keep-alive.
- * Returns the page so callers can check its fields.
+ * The smoke suite every running image must pass: both routes, HEAD, 404 and keep-alive, byte for byte against the
+ * server suite's golden responses (test/server/golden/). Returns the page so callers can check its fields.
  */
-export async function smokeChecks(port: number, expect: (actual: unknown, expected: unknown, what: string) => void): Promise<string> {
-  const connection = await Connection.open(port);
+export async function smokeChecks(
+  port: number,
+  arch: Arch,
+  expect: (actual: unknown, expected: unknown, what: string) => void,
+): Promise<string> {
+  const connection = await RawConnection.open(port);
+  const pageHead = golden('page-head', { arch }).toString('latin1');
+  // The n-th response on the connection, after sending `request`; the second request is the HEAD one.
+  const next = async (request: string, count: number): Promise<ParsedResponse> => {
+    await connection.write(request);
+    const responses = await connection.waitForResponses(count, 5000, (index) => index === 1);
+    if (responses.length < count) throw new Error(`no response ${count}; got ${JSON.stringify(connection.received().toString('latin1'))}`);
+    return responses[count - 1];
+  };
   try {
     // keep-alive: four requests, one after another, on one connection; it stays open after them.
-    connection.send(get('/'));
-    const page = await connection.read();
-    expect(page.head, expectedHeads.page(page.body.length), 'GET / head');
+    const page = await next(get('/'), 1);
+    expect(page.head.toString('latin1'), pageHead, 'GET / head');
     expect(page.body.toString('utf8').startsWith('<!DOCTYPE html>'), true, 'GET / body is the page');
 
-    connection.send(`HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-    const head = await connection.read(true);
-    expect(head.head, expectedHeads.page(page.body.length), 'HEAD / head equals GET / head');
+    const head = await next(`HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 2);
+    expect(head.raw.toString('latin1'), pageHead, 'HEAD / head equals GET / head');
 
-    connection.send(get('/health'));
-    const health = await connection.read();
-    expect(health.head + health.body.toString('latin1'), `${expectedHeads.health()}OK`, 'GET /health');
+    const health = await next(get('/health'), 3);
+    expect(health.raw.toString('latin1'), golden('health').toString('latin1'), 'GET /health');
 
-    connection.send(get('/no-such-page'));
-    const missing = await connection.read();
-    expect(missing.head + missing.body.toString('latin1'), `${expectedHeads.notFound()}Not Found\r\n`, 'GET /no-such-page');
+    const missing = await next(get('/no-such-page'), 4);
+    expect(missing.raw.toString('latin1'), golden('404').toString('latin1'), 'GET /no-such-page');
 
-    expect(await connection.closedWithin(200), false, 'connection still open after keep-alive requests');
+    expect(await connection.waitForEnd(200), 'open', 'connection still open after keep-alive requests');
 
     // Connection: close is honoured: the server says so and closes.
-    connection.send(get('/health', 'Connection: close\r\n'));
-    const last = await connection.read();
-    expect(last.head, expectedHeads.health('close'), 'GET /health with Connection: close');
-    expect(await connection.closedWithin(3000), true, 'connection closed after Connection: close');
+    const last = await next(get('/health', 'Connection: close\r\n'), 5);
+    expect(last.raw.toString('latin1'), golden('health', { close: true }).toString('latin1'), 'GET /health with Connection: close');
+    expect(await connection.waitForEnd(3000), 'fin', 'connection closed after Connection: close');
     return page.body.toString('utf8');
   } finally {
-    connection.close();
+    connection.destroy();
   }
 }

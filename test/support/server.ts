@@ -255,10 +255,10 @@ export async function runBinary(
 }
 
 /** Waits until check() is true, polling; returns false if it never became true before the deadline. */
-export async function eventually(check: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
   const end = performance.now() + timeoutMs;
   for (;;) {
-    if (check()) return true;
+    if (await Promise.resolve().then(check).catch(() => false)) return true;
     if (performance.now() > end) return false;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
