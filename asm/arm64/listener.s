@@ -132,11 +132,8 @@ open_listener:
         mov     w1, #SO_REUSEPORT               // one listener per worker, the kernel spreads connections
         bl      enable_option
 .Llisten_bind:
-        ldr     w0, [state, #cfg_port]
-        rev16   w0, w0                          // network byte order
-        lsl     w0, w0, #16
-        orr     w0, w0, #AF_INET
-        str     w0, [state, #sockaddr]          // sin_family, sin_port, sin_addr stays 0.0.0.0
+        mov     w0, #0                          // 0.0.0.0
+        bl      fill_sockaddr
         ldr     w0, [state, #listen_fd]
         add     x1, state, #sockaddr
         mov     x2, #16
@@ -176,10 +173,26 @@ open_listener:
 // enable_option: sets a SOL_SOCKET option of the listener to 1.
 // IN: w1 = option   CLOBBERS: x0-x4, x8
 enable_option:
-        mov     w2, w1
         ldr     w0, [state, #listen_fd]
-        mov     w1, #SOL_SOCKET
         adr     x3, one
         mov     w4, #4
+        // fall through
+
+// set_socket_option: sets a SOL_SOCKET option of a socket.
+// IN: w0 = socket, w1 = option, x3 = value, w4 = its length   CLOBBERS: x0-x2, x8
+set_socket_option:
+        mov     w2, w1
+        mov     w1, #SOL_SOCKET
         sys     setsockopt
+        ret
+
+// fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT on a host address.
+// IN: w0 = the host address, in network byte order   OUT: sockaddr   CLOBBERS: x0, x1
+fill_sockaddr:
+        ldr     w1, [state, #cfg_port]
+        rev16   w1, w1                          // network byte order
+        lsl     w1, w1, #16
+        orr     w1, w1, #AF_INET                // sin_family, sin_port
+        orr     x1, x1, x0, lsl #32             // sin_addr
+        str     x1, [state, #sockaddr]
         ret

@@ -14,13 +14,9 @@ probe_health:
         bl      .Lprobe_set_timeout
         mov     w1, #SO_SNDTIMEO
         bl      .Lprobe_set_timeout
-        ldr     w0, [state, #cfg_port]
-        rev16   w0, w0
-        lsl     w0, w0, #16
-        orr     w0, w0, #AF_INET
-        movk    x0, #0x007f, lsl #32            // 127.0.0.1
-        movk    x0, #0x0100, lsl #48
-        str     x0, [state, #sockaddr]
+        mov     w0, #0x007f                     // 127.0.0.1
+        movk    w0, #0x0100, lsl #16
+        bl      fill_sockaddr
         mov     w0, sock
         add     x1, state, #sockaddr
         mov     x2, #16
@@ -47,13 +43,10 @@ probe_health:
         b       exit
 
 // .Lprobe_set_timeout: sets a socket timeout option of the probe's socket to 2 s.
-// IN: sock (w20) = socket, w1 = option   CLOBBERS: x0-x4, x8
+// IN: sock (w20) = socket, w1 = option   CLOBBERS: x0-x4, x8 (as set_socket_option)
 .Lprobe_set_timeout:
-        mov     w2, w1
         mov     w0, sock
-        mov     w1, #SOL_SOCKET
         adr     x3, probe_timeout
         mov     w4, #16
-        sys     setsockopt
-        ret
+        b       set_socket_option
         .unreq  sock

@@ -122,11 +122,8 @@ open_listener:
         mov     esi, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
         call    enable_option
 .bind:
-        mov     eax, [cfg_port]
-        xchg    al, ah                          ; network byte order
-        shl     eax, 16
-        or      eax, AF_INET
-        mov     [sockaddr], eax                 ; sin_family, sin_port; sin_addr stays 0.0.0.0
+        xor     eax, eax                        ; 0.0.0.0
+        call    fill_sockaddr
         mov     edi, [listen_fd]
         mov     esi, sockaddr
         mov     edx, 16
@@ -164,12 +161,28 @@ open_listener:
         jmp     exit
 
 ; enable_option: sets a SOL_SOCKET option of the listener to 1.
-; IN: esi = option   CLOBBERS: rax, rcx, rdx, rdi, r8, r10, r11
+; IN: esi = option   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
 enable_option:
         mov     edi, [listen_fd]
-        mov     edx, esi
-        mov     esi, SOL_SOCKET
         mov     r10d, one
         mov     r8d, 4
+        ; fall through
+
+; set_socket_option: sets a SOL_SOCKET option of a socket.
+; IN: edi = socket, esi = option, r10 = value, r8d = its length   CLOBBERS: rax, rcx, rdx, rsi, r11
+set_socket_option:
+        mov     edx, esi
+        mov     esi, SOL_SOCKET
         sys     SYS_setsockopt
+        ret
+
+; fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT on a host address.
+; IN: eax = the host address, in network byte order   OUT: [sockaddr]   CLOBBERS: rcx
+fill_sockaddr:
+        mov     [sockaddr + 4], eax             ; sin_addr
+        mov     ecx, [cfg_port]
+        xchg    cl, ch                          ; network byte order
+        shl     ecx, 16
+        or      ecx, AF_INET
+        mov     [sockaddr], ecx                 ; sin_family, sin_port
         ret

@@ -12,12 +12,8 @@ probe_health:
         call    .set_timeout
         mov     esi, SO_SNDTIMEO
         call    .set_timeout
-        mov     eax, [cfg_port]
-        xchg    al, ah
-        shl     eax, 16
-        or      eax, AF_INET
-        mov     [sockaddr], eax
-        mov     dword [sockaddr + 4], 0x0100007f ; 127.0.0.1
+        mov     eax, 0x0100007f                 ; 127.0.0.1
+        call    fill_sockaddr
         mov     edi, r12d
         mov     esi, sockaddr
         mov     edx, 16
@@ -46,12 +42,9 @@ probe_health:
         jmp     exit
 
 ; .set_timeout: sets a socket timeout option of the probe's socket to 2 s.
-; IN: r12d = socket, esi = option   CLOBBERS: rax, rcx, rdx, rdi, r8, r10, r11
+; IN: r12d = socket, esi = option   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
 .set_timeout:
         mov     edi, r12d
-        mov     edx, esi
-        mov     esi, SOL_SOCKET
         mov     r10d, probe_timeout
         mov     r8d, 16
-        sys     SYS_setsockopt
-        ret
+        jmp     set_socket_option
