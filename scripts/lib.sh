@@ -25,3 +25,17 @@ ensure_packages() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# start_daemon LOG COMMAND...: starts COMMAND in its own session, in the background, logging to LOG; $! is its
+# pid. It outlives its caller, so it must keep no descriptor the caller was handed: a lock held on one (flock
+# stays held while any copy is open) or a test runner's pipe would stay held for as long as the daemon runs.
+start_daemon() {
+  local log="$1"; shift
+  (
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec setsid "$@" >>"$log" 2>&1 </dev/null
+  ) &
+}

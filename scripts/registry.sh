@@ -16,6 +16,7 @@ config=$state_dir/config.yml
 pid_file=$state_dir/registry.pid
 log_file=$state_dir/registry.log
 
+. "$(dirname "$0")/lib.sh"
 say() { printf '\033[1m[registry]\033[0m %s\n' "$*" >&2; }
 
 # HTTP status of the registry API root: 200 for an open registry, 401 for one that wants a login, 000 for none.
@@ -64,7 +65,7 @@ http:
   addr: $address
 EOF
 if ! started_pid >/dev/null; then
-  setsid docker-registry serve "$config" >>"$log_file" 2>&1 </dev/null &
+  start_daemon "$log_file" docker-registry serve "$config"
   echo $! > "$pid_file"
 fi
 for _ in $(seq 1 100); do

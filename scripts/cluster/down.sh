@@ -9,15 +9,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
-# One cluster:up or cluster:down at a time (a test run and a person may both start one); up.sh calls this
-# script with the lock already held.
-if [ -z "${ASM_K8S_LOCK_HELD:-}" ]; then
-  exec 9>/run/asm-k8s.lock
-  flock 9
-fi
+# One at a time (up.sh calls this script with the lock already held). A cluster:up that is still building its
+# binaries would hold it for minutes: wait up to 4 min, then name the holder rather than wait forever.
+[ -n "${ASM_K8S_LOCK_HELD:-}" ] || lock_cluster 240
 if [ ! -d "$STATE_DIR" ] && [ ! -d "$RUN_DIR" ] && ! ip link show "$BRIDGE" >/dev/null 2>&1; then
   step "no cluster to remove"
-  [ -n "${ASM_K8S_LOCK_HELD:-}" ] || rm -f /run/asm-k8s.lock
   exit 0
 fi
 
@@ -146,5 +142,4 @@ fi
 leftover_mounts="$(mounts_under)"
 [ -z "$leftover_mounts" ] || die "still mounted, not deleting state: $leftover_mounts"
 rm -rf "$STATE_DIR" "$RUN_DIR"
-[ -n "${ASM_K8S_LOCK_HELD:-}" ] || rm -f /run/asm-k8s.lock
 step "cluster removed (last logs: $LAST_LOGS_DIR)"

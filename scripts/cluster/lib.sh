@@ -87,6 +87,23 @@ pid_of() {
   fi
 }
 
+# lock_cluster SECONDS: takes the lock that lets one cluster:up or cluster:down run at a time (a test run and a
+# person may both start one), on descriptor 9, waiting at most SECONDS; then names the processes holding it.
+# The lock file stays: removing it while another script waits on it would let a third take a second lock.
+CLUSTER_LOCK=/run/asm-k8s.lock
+lock_cluster() {
+  exec 9>"$CLUSTER_LOCK"
+  flock -w "$1" 9 && return 0
+  local holders="" proc
+  for proc in /proc/[0-9]*; do
+    [ "${proc#/proc/}" = "$$" ] && continue
+    if ls -l "$proc/fd" 2>/dev/null | grep -qF -- "-> $CLUSTER_LOCK"; then
+      holders+=" ${proc#/proc/} ($(tr '\0' ' ' <"$proc/cmdline" | cut -c1-80))"
+    fi
+  done
+  die "another cluster:up or cluster:down has held $CLUSTER_LOCK for $1 s; held by:${holders:- nobody now}"
+}
+
 # show_logs: the tail of each component's log, for failures.
 show_logs() {
   local name

@@ -13,9 +13,8 @@ repo="$(cd "$here/../.." && pwd)"
 . "$repo/scripts/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root: the cluster needs containerd, mounts, a bridge and iptables"
-# One cluster:up or cluster:down at a time (a test run and a person may both start one).
-exec 9>/run/asm-k8s.lock
-flock 9
+# One at a time; another cluster:up may be building the binaries (about 12 min), so wait up to 30 min.
+lock_cluster 1800
 # A cluster started by other versions of these scripts is restarted, so that its flags match them.
 definition_hash="$(cat "$here"/*.sh "$here/pause/pause.c" | sha256sum | cut -d' ' -f1)"
 if [ -n "$(pid_of containerd)$(pid_of kube-apiserver)$(pid_of kubelet)" ] &&
@@ -66,8 +65,8 @@ start_component() {
     return 0
   fi
   step "starting $name"
-  # 9>&-: the component must not inherit (and so hold forever) this script's lock.
-  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
+  # start_daemon closes this script's lock descriptor in the component, which would otherwise hold the lock forever.
+  start_daemon "$LOG_DIR/$name.log" "$@"
   echo "$!" >"$RUN_DIR/pids/$name.pid"
   readlink -f "$1" >"$RUN_DIR/pids/$name.exe"
 }

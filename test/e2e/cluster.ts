@@ -28,17 +28,46 @@ export function secondsSince(since: number): number {
   return Math.round((performance.now() - since) / 100) / 10;
 }
 
-/** Runs an npm script of this repository with its output on our stderr (progress stays visible). */
-export async function npmRun(script: string, env: Record<string, string> = {}): Promise<number> {
+/**
+ * Runs an npm script of this repository with its output on our stderr (progress stays visible), in its own process
+ * group. After `limitSeconds` the whole group is stopped (TERM, then KILL 10 s later) and the run fails: a hung
+ * script's shell would otherwise keep the test runner's output pipe, and so the whole run, open forever.
+ */
+export async function npmRun(script: string, limitSeconds: number, env: Record<string, string> = {}): Promise<number> {
   const started = performance.now();
   process.stderr.write(`[e2e] npm run ${script}\n`);
-  await execa('npm', ['run', '--silent', script], {
+  const child = execa('npm', ['run', '--silent', script], {
     cwd: repoRoot,
     env,
+    detached: true,
     stdin: 'ignore',
     stdout: ['inherit'],
     stderr: ['inherit'],
   });
+  let timedOut = false;
+  let kill: NodeJS.Timeout | undefined;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  const terminate = setTimeout(() => {
+    timedOut = true;
+    signalGroup('SIGTERM');
+    kill = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+  }, limitSeconds * 1000);
+  try {
+    await child;
+  } catch (error) {
+    if (timedOut) throw new Error(`npm run ${script} did not finish within ${limitSeconds} s; stopped it`);
+    throw error;
+  } finally {
+    clearTimeout(terminate);
+    clearTimeout(kill);
+    if (timedOut) signalGroup('SIGKILL'); // whatever of the group outlived npm
+  }
   const seconds = secondsSince(started);
   process.stderr.write(`[e2e] npm run ${script}: ${seconds} s\n`);
   return seconds;

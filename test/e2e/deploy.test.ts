@@ -72,13 +72,13 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
   /** Cluster up, image built and pushed, manifests synthesized and applied. */
   async function deploy(): Promise<void> {
     const started = performance.now();
-    timings.clusterUpSeconds = await npmRun('cluster:up');
+    timings.clusterUpSeconds = await npmRun('cluster:up', 60 * 60);
     cluster = readClusterInfo();
     kubectl = kubectlFor(cluster);
 
     // The image: built for every platform, pushed to the cluster's registry, joined in an index.
     mkdirSync(outputDir, { recursive: true });
-    timings.buildImageSeconds = await npmRun('build:image', { IMAGE_JSON: imageJsonPath });
+    timings.buildImageSeconds = await npmRun('build:image', 10 * 60, { IMAGE_JSON: imageJsonPath });
     image = JSON.parse(readFileSync(imageJsonPath, 'utf8')) as ImageJson;
     expect(image.image).toMatch(new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/.+@sha256:[0-9a-f]{64}$`));
     platformImage = image.platforms[cluster.platform];
@@ -124,7 +124,7 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
       await kubectl('delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=120s').catch(() => undefined);
     }
     if (process.env.KEEP_CLUSTER !== '1') {
-      timings.clusterDownSeconds = await npmRun('cluster:down');
+      timings.clusterDownSeconds = await npmRun('cluster:down', 6 * 60);
     }
     process.stderr.write(`[e2e] timings: ${JSON.stringify(timings)}\n`);
   }, 10 * 60_000);
