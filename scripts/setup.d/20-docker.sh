@@ -38,7 +38,7 @@ if ! docker_answers; then
   # A dockerd that is still starting owns the pid file: wait for it instead of starting a second one.
   if ! { [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; then
     say "starting the Docker engine (log: /var/log/dockerd.log)"
-    setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+    start_daemon /var/log/dockerd.log dockerd
   fi
   for _ in $(seq 1 60); do docker_answers && break; sleep 0.5; done
   docker_answers || { say "the Docker engine did not come up; see /var/log/dockerd.log"; exit 1; }
