@@ -192,6 +192,7 @@ send_batch:
         adr     iovec, iovecs
         adr     entry, batch
         mov     w12, gathered
+        add     x6, state, #date_line
 .Lbatch_gather:
         ldp     w0, w1, [entry, #E_RESP]        // and E_FLAGS
         mov     x2, #0
@@ -218,7 +219,8 @@ send_batch:
         ret
 .Lbatch_partial:
         add     x0, x0, x1                      // bytes of this response that went out
-        str     w0, [conn, #C_SENT]
+        ldr     w1, [state, #date_second]       // the second its Date shows
+        stp     w0, w1, [conn, #C_SENT]         // and C_DATE
         ldp     w0, w1, [entry, #E_RESP]        // and E_FLAGS
         str     w0, [conn, #C_RESP]
         strb    w1, [conn, #C_RFLAGS]
@@ -234,11 +236,21 @@ send_batch:
         .unreq  entry
 
 // flush_pending: writes more of the pending response, once it is all out, goes on with the connection.
+// The response keeps the Date it started with: when the second has changed since, its Date line is made
+// again, so that a client never reads a date mixed from two seconds.
 // IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 flush_pending:
         total   .req w22                        // bytes of the response still to send
         str     x30, [sp, #-16]!
-        adr     iovec, iovecs
+        ldr     w0, [conn, #C_DATE]
+        ldr     w1, [state, #date_second]
+        add     x6, state, #date_line
+        cmp     w0, w1
+        b.eq    1f
+        add     x1, state, #date_scratch + DATE_PREFIX_LEN
+        bl      format_date
+        add     x6, state, #date_scratch
+1:      adr     iovec, iovecs
         ldr     w0, [conn, #C_RESP]
         ldrb    w1, [conn, #C_RFLAGS]
         ldr     w2, [conn, #C_SENT]
@@ -301,8 +313,9 @@ write_iovecs:
         set_carry
         ret     x10
 
-// build_iovecs: appends the iovecs of a response, without the bytes already sent.
-// IN: iovec (x9) = next iovec, w0 = response descriptor, w1 = R_* flags, x2 = bytes to skip
+// build_iovecs: appends the iovecs of a response, without the bytes already sent: its status part, the Date
+// line, its type part, the Connection value and its body (none for HEAD).
+// IN: iovec (x9) = next iovec, w0 = response descriptor, w1 = R_* flags, x2 = bytes to skip, x6 = Date line
 // OUT: iovec = after the appended iovecs, w0 = bytes they hold   CLOBBERS: x2-x5, x10 (the return address)
 build_iovecs:
         mov     x10, x30
@@ -310,6 +323,9 @@ build_iovecs:
         mov     w0, #0
         ldr     w3, [x5, #D_STATUS]
         ldrh    w4, [x5, #D_STATUS_LEN]
+        bl      append_part
+        mov     x3, x6
+        mov     w4, #DATE_LINE_LEN
         bl      append_part
         ldr     w3, [x5, #D_TYPE]
         ldrh    w4, [x5, #D_TYPE_LEN]
@@ -405,5 +421,6 @@ on_timeout:
         str     w0, [conn, #C_RESP]
         mov     w0, #R_CLOSE | R_LINGER
         strb    w0, [conn, #C_RFLAGS]
-        str     wzr, [conn, #C_SENT]
+        ldr     w0, [state, #date_second]
+        stp     wzr, w0, [conn, #C_SENT]        // and C_DATE: the 408 carries the current Date
         b       flush_pending

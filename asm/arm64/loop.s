@@ -38,6 +38,16 @@ event_loop:
         ldr     w0, [state, #timer_fd]
         mov     w1, #EPOLLIN
         bl      watch
+        // The Date lines' fixed parts; update_clock writes the date between them.
+        mov     x0, #0x6144                     // "Date: ", and two bytes the date covers
+        movk    x0, #0x6574, lsl #16
+        movk    x0, #0x203a, lsl #32
+        mov     w1, #0x0a0d                     // CR LF
+        add     x2, state, #date_line
+        str     x0, [x2]
+        sturh   w1, [x2, #DATE_LINE_LEN - 2]
+        stur    x0, [x2, #date_scratch - date_line]
+        sturh   w1, [x2, #date_scratch - date_line + DATE_LINE_LEN - 2]
         bl      update_clock
 .Lloop_wait:
         // Sleep until an event, while draining at most until the delay's end.
@@ -47,7 +57,7 @@ event_loop:
         b.ne    .Lloop_sleep
         bl      update_clock
         ldr     x3, [state, #drain_end_ms]
-        subs    x3, x3, x0                      // x0 = now_ms
+        subs    x3, x3, x9                      // x9 = now_ms
         csel    x3, x3, xzr, hs                 // the time left, 0 if none
 .Lloop_sleep:
         // Under load the next request is microseconds away: poll a while before sleeping, so that the client
@@ -96,7 +106,7 @@ event_loop:
         cbnz    w0, .Lloop_finished
         bl      update_clock
         ldr     x1, [state, #drain_end_ms]
-        cmp     x0, x1
+        cmp     x9, x1
         b.lo    .Lloop_wait
         bl      stop_accepting
 .Lloop_finished:
@@ -115,8 +125,9 @@ watch:
         sys     epoll_ctl
         ret
 
-// update_clock: reads the monotonic clock into now_ms and now_tick.
-// OUT: x0 = now_ms   CLOBBERS: x1, x2, x8
+// update_clock: reads the monotonic clock into now_ms and now_tick, and the wall clock into date_line when its
+// second has changed (format_date, as a tail call: now_ms is returned in a register it keeps).
+// OUT: x9 = now_ms   CLOBBERS: x0-x8
 update_clock:
         mov     w0, #CLOCK_MONOTONIC
         add     x1, state, #timespec
@@ -125,12 +136,22 @@ update_clock:
         mov     x2, #1000
         udiv    x1, x1, x2                      // nanoseconds to milliseconds
         udiv    x1, x1, x2
-        madd    x0, x0, x2, x1
-        str     x0, [state, #now_ms]
+        madd    x9, x0, x2, x1
+        str     x9, [state, #now_ms]
         mov     x2, #TICK_MS
-        udiv    x1, x0, x2
+        udiv    x1, x9, x2
         str     w1, [state, #now_tick]
-        ret
+        mov     w0, #CLOCK_REALTIME
+        add     x1, state, #timespec
+        sys     clock_gettime
+        ldr     w0, [state, #timespec]          // the seconds as u32: valid until 2106
+        ldr     w2, [state, #date_second]
+        cmp     w0, w2
+        b.eq    1f
+        str     w0, [state, #date_second]
+        add     x1, state, #date_line + DATE_PREFIX_LEN
+        b       format_date
+1:      ret
 
 // accept_connections: accepts every waiting connection, answers what it sent, and watches it.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
@@ -198,7 +219,7 @@ accept_connections:
 
 // on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
 // signal on to the workers.
-// CLOBBERS: x0-x4, x8, x10 (the return address)
+// CLOBBERS: x0-x10 (x10: the return address)
 on_signal:
         ldr     w0, [state, #signal_fd]
         add     x1, state, #siginfo
@@ -215,9 +236,9 @@ on_signal:
         strb    w1, [state, #draining]
         ldr     w1, [state, #cfg_drain]
         mov     w2, #1000
-        umaddl  x0, w1, w2, x0
+        umaddl  x9, w1, w2, x9
 .Lsignal_end_delay:
-        str     x0, [state, #drain_end_ms]
+        str     x9, [state, #drain_end_ms]
         ldr     w3, [state, #child_count]
         add     x4, state, #child_pids
 .Lsignal_forward:

@@ -29,6 +29,7 @@
         .equ    C_BODY, 8               // xword: request body bytes still to read and discard
         .equ    C_RESP, 16              // word: pending response (descriptor address), 0 when none
         .equ    C_SENT, 20              // word: bytes of the pending response already sent
+        .equ    C_DATE, 24              // word: the second in the pending response's Date (see flush_pending)
 
         .equ    F_LINGER_BIT, 0         // half-closed after a closing response, input is discarded
         .equ    F_INHEAD_BIT, 1         // the timer is the request-head timer
@@ -53,6 +54,10 @@
         .equ    E_LEN, 12               // word: bytes of the response
         .equ    E_BODY, 16              // xword: the request's body length
         .equ    ENTRY_SIZE, 24
+
+// The Date line of every response: "Date: ", the IMF-fixdate (date.s), CRLF.
+        .equ    DATE_PREFIX_LEN, 6
+        .equ    DATE_LINE_LEN, DATE_PREFIX_LEN + 29 + 2
 
 // Response descriptor (see responses.s).
         .equ    D_STATUS, 0             // word: status line and the response's own headers
@@ -108,6 +113,7 @@ _start:
         .include "loop.s"
         .include "connection.s"
         .include "http.s"
+        .include "date.s"
         .include "probe.s"
         .include "responses.s"
         .include "state.s"

@@ -28,7 +28,8 @@ now_ms:         .skip 8         // (at 80)
 drain_end_ms:   .skip 8
 draining:       .skip 1         // a signal came: /health says 503, every response closes
 stopped:        .skip 1         // the drain delay is over: no listener, finishing the last responses
-                .skip 6
+                .skip 2
+date_second:    .skip 4         // the Unix time date_line shows
 rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
 sockaddr:       .skip 16
@@ -39,13 +40,15 @@ spare_fd:       .skip 4         // held back for accepting (and closing) when de
 empty_polls:    .skip 4         // polls in a row that found nothing
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
+date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_clock
+date_scratch:   .skip DATE_LINE_LEN // an older second's Date line, for a response finished late
 STATE_SIZE:
 
         .bss
         .balign 65536
 state_block:    .skip STATE_SIZE
         .balign 16
-iovecs:         .skip 16 * 4 * BATCH_MAX
+iovecs:         .skip 16 * 5 * BATCH_MAX // five parts a response (build_iovecs)
 batch:          .skip ENTRY_SIZE * BATCH_MAX
         .balign 64
 read_buffer:    .skip HEAD_MAX + 16     // the slack lets the parser compare a word past the input's end

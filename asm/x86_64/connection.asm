@@ -190,6 +190,7 @@ send_batch:
         mov     eax, [r11 + E_RESP]
         mov     edx, [r11 + E_FLAGS]
         xor     r8d, r8d
+        mov     esi, date_line
         call    build_iovecs
         mov     [r11 + E_LEN], eax
         add     r11, ENTRY_SIZE
@@ -220,6 +221,8 @@ send_batch:
         mov     [rbx + C_RFLAGS], al
         mov     rax, [r11 + E_BODY]
         mov     [rbx + C_BODY], rax
+        mov     eax, [date_second]
+        mov     [rbx + C_DATE], eax
         mov     r14d, [r11 + E_POS]             ; the requests after this one are answered later
         call    keep_input
         call    start_write_timer
@@ -228,8 +231,18 @@ send_batch:
         ret
 
 ; flush_pending: writes more of the pending response; once it is all out, goes on with the connection.
+; The response keeps the Date it started with: when the second has changed since, its Date line is made
+; again, so that a client never reads a date mixed from two seconds.
 ; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 flush_pending:
+        mov     eax, [rbx + C_DATE]
+        mov     esi, date_line
+        cmp     eax, [date_second]
+        je      .dated
+        mov     edi, date_scratch + DATE_PREFIX_LEN
+        call    format_date
+        mov     esi, date_scratch
+.dated:
         mov     edi, iovecs
         mov     eax, [rbx + C_RESP]
         movzx   edx, byte [rbx + C_RFLAGS]
@@ -288,15 +301,20 @@ write_iovecs:
         stc
         ret
 
-; build_iovecs: appends the iovecs of a response, without the bytes already sent.
-; IN: rdi = next iovec, eax = response descriptor, edx = R_* flags, r8d = bytes to skip
-; OUT: rdi = after the appended iovecs, eax = bytes they hold   CLOBBERS: rcx, rsi, r8, r9, r10
+; build_iovecs: appends the iovecs of a response, without the bytes already sent: its status part, the Date
+; line, its type part, the Connection value and its body (none for HEAD).
+; IN: rdi = next iovec, eax = response descriptor, edx = R_* flags, r8d = bytes to skip, rsi = Date line
+; OUT: rdi = after the appended iovecs, eax = bytes they hold   CLOBBERS: rcx, rdx, rsi, r8, r9, r10
 build_iovecs:
         mov     r9d, eax
         mov     r10d, edx
+        mov     rdx, rsi
         xor     eax, eax
         mov     esi, [r9 + D_STATUS]
         movzx   ecx, word [r9 + D_STATUS_LEN]
+        call    append_part
+        mov     rsi, rdx
+        mov     ecx, DATE_LINE_LEN
         call    append_part
         mov     esi, [r9 + D_TYPE]
         movzx   ecx, word [r9 + D_TYPE_LEN]
@@ -399,4 +417,6 @@ on_timeout:
         mov     dword [rbx + C_RESP], response_408
         mov     byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER
         mov     dword [rbx + C_SENT], 0
+        mov     eax, [date_second]
+        mov     [rbx + C_DATE], eax
         jmp     flush_pending

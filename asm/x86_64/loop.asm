@@ -34,6 +34,12 @@ event_loop:
         mov     edi, [timer_fd]
         mov     esi, EPOLLIN
         call    watch
+        ; The Date lines' fixed parts; update_clock writes the date between them.
+        mov     rax, 'Date: '
+        mov     [date_line], rax
+        mov     [date_scratch], rax
+        mov     word [date_line + DATE_LINE_LEN - 2], 0x0a0d
+        mov     word [date_scratch + DATE_LINE_LEN - 2], 0x0a0d
         call    update_clock
 .wait:
         ; Sleep until an event; while draining, at most until the delay's end.
@@ -128,8 +134,8 @@ watch:
         sys     SYS_epoll_ctl
         ret
 
-; update_clock: reads the monotonic clock into now_ms and now_tick.
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; update_clock: reads the monotonic clock into now_ms and now_tick, and the wall clock into date_line.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 update_clock:
         mov     edi, CLOCK_MONOTONIC
         mov     esi, timespec
@@ -146,6 +152,16 @@ update_clock:
         xor     edx, edx
         div     rcx
         mov     [now_tick], eax
+        mov     edi, CLOCK_REALTIME
+        mov     esi, timespec
+        sys     SYS_clock_gettime
+        mov     eax, [timespec]
+        cmp     eax, [date_second]
+        je      .same_second
+        mov     [date_second], eax
+        mov     edi, date_line + DATE_PREFIX_LEN
+        call    format_date
+.same_second:
         ret
 
 ; accept_connections: accepts every waiting connection, answers what it sent, and watches it.
@@ -219,7 +235,7 @@ accept_connections:
 
 ; on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
 ; signal on to the workers.
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11, r13
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13
 on_signal:
         mov     edi, [signal_fd]
         mov     esi, siginfo

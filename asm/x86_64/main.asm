@@ -27,6 +27,7 @@ C_CARRY         equ 6           ; word: bytes of unanswered input kept in the co
 C_BODY          equ 8           ; qword: request body bytes still to read and discard
 C_RESP          equ 16          ; dword: pending response (descriptor address), 0 when none
 C_SENT          equ 20          ; dword: bytes of the pending response already sent
+C_DATE          equ 24          ; dword: the second in the pending response's Date (see flush_pending)
 
 F_LINGER        equ 1           ; half-closed after a closing response; input is discarded
 F_INHEAD        equ 2           ; the timer is the request-head timer
@@ -44,6 +45,10 @@ E_POS           equ 8           ; dword: input offset just after the request's h
 E_LEN           equ 12          ; dword: bytes of the response
 E_BODY          equ 16          ; qword: the request's body length
 ENTRY_SIZE      equ 24
+
+; The Date line of every response: "Date: ", the IMF-fixdate (date.asm), CRLF.
+DATE_PREFIX_LEN equ 6
+DATE_LINE_LEN   equ DATE_PREFIX_LEN + 29 + 2
 
 ; Response descriptor (see responses.asm).
 D_STATUS        equ 0           ; dword: status line and the response's own headers
@@ -83,6 +88,7 @@ _start:
 %include "loop.asm"
 %include "connection.asm"
 %include "http.asm"
+%include "date.asm"
 %include "probe.asm"
 %include "responses.asm"
 %include "state.asm"

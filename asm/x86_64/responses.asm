@@ -1,5 +1,6 @@
-; Every response the server sends, whole, in read-only data: a response is three parts and the Connection
-; value between the second and the third (see build_iovecs), described by a descriptor:
+; Every response the server sends, in read-only data: a response is three parts, with the Date line between
+; the first and the second and the Connection value between the second and the third (see build_iovecs),
+; described by a descriptor:
 ;   dd status part, type part, body;  dw their lengths
 ; The status part is the status line and the response's own headers; the type part is the Content-Type line
 ; and "Connection: ". Error bodies are the reason phrase and CRLF, taken from the status line itself.

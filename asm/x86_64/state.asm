@@ -22,6 +22,7 @@ now_tick:       resd 1          ; monotonic clock in TICK_MS units, read at each
 keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
 header_ticks:   resd 1          ; HEADER_TIMEOUT_SECONDS likewise
 child_count:    resd 1
+date_second:    resd 1          ; the Unix time date_line shows
 empty_polls:    resd 1          ; polls in a row that found nothing
 now_ms:         resq 1
 drain_end_ms:   resq 1
@@ -37,9 +38,11 @@ child_pids:     resd WORKERS_MAX
 listen_fds:     resd WORKERS_MAX  ; every worker's listener, until each keeps its own
 spare_fd:       resd 1          ; held back for accepting (and closing) when descriptors run out
 siginfo:        resb SIGNALFD_INFO_SIZE
+date_line:      resb DATE_LINE_LEN  ; the Date line of new responses, renewed each second by update_clock
+date_scratch:   resb DATE_LINE_LEN  ; an older second's Date line, for a response finished late
 events:         resb EVENTS_MAX * EPOLL_EVENT_SIZE
         alignb  16
-iovecs:         resq 2 * 4 * BATCH_MAX
+iovecs:         resq 2 * 5 * BATCH_MAX     ; five parts a response (build_iovecs)
 batch:          resb ENTRY_SIZE * BATCH_MAX
         alignb  64
 read_buffer:    resb HEAD_MAX + 16   ; the slack lets the parser compare a word past the input's end

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImageManifest } from '../../scripts/build-image.js';
-import { RawConnection, golden, type ParsedResponse } from '../support/http.js';
+import { RawConnection, golden, normaliseDates, type ParsedResponse } from '../support/http.js';
 import { repoRoot, type Arch } from '../support/server.js';
 
 export { eventually, freePort, repoRoot } from '../support/server.js';
@@ -130,7 +130,8 @@ export function sizeField(text: string | undefined, unit: 'KiB' | 'MiB'): number
 
 /**
  * The smoke suite every running image must pass: both routes, HEAD, 404 and keep-alive, byte for byte against the
- * server suite's golden responses (test/server/golden/). Returns the page so callers can check its fields.
+ * server suite's golden responses (test/server/golden/), each Date value checked and normalised (normaliseDates).
+ * Returns the page so callers can check its fields.
  */
 export async function smokeChecks(
   port: number,
@@ -139,6 +140,7 @@ export async function smokeChecks(
 ): Promise<string> {
   const connection = await RawConnection.open(port);
   const pageHead = golden('page-head', { arch }).toString('latin1');
+  const text = (received: Buffer) => normaliseDates(received).toString('latin1');
   // The n-th response on the connection, after sending `request`; the second request is the HEAD one.
   const next = async (request: string, count: number): Promise<ParsedResponse> => {
     await connection.write(request);
@@ -149,23 +151,23 @@ export async function smokeChecks(
   try {
     // keep-alive: four requests, one after another, on one connection; it stays open after them.
     const page = await next(get('/'), 1);
-    expect(page.head.toString('latin1'), pageHead, 'GET / head');
+    expect(text(page.head), pageHead, 'GET / head');
     expect(page.body.toString('utf8').startsWith('<!DOCTYPE html>'), true, 'GET / body is the page');
 
     const head = await next(`HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 2);
-    expect(head.raw.toString('latin1'), pageHead, 'HEAD / head equals GET / head');
+    expect(text(head.raw), pageHead, 'HEAD / head equals GET / head');
 
     const health = await next(get('/health'), 3);
-    expect(health.raw.toString('latin1'), golden('health').toString('latin1'), 'GET /health');
+    expect(text(health.raw), golden('health').toString('latin1'), 'GET /health');
 
     const missing = await next(get('/no-such-page'), 4);
-    expect(missing.raw.toString('latin1'), golden('404').toString('latin1'), 'GET /no-such-page');
+    expect(text(missing.raw), golden('404').toString('latin1'), 'GET /no-such-page');
 
     expect(await connection.waitForEnd(200), 'open', 'connection still open after keep-alive requests');
 
     // Connection: close is honoured: the server says so and closes.
     const last = await next(get('/health', 'Connection: close\r\n'), 5);
-    expect(last.raw.toString('latin1'), golden('health', { close: true }).toString('latin1'), 'GET /health with Connection: close');
+    expect(text(last.raw), golden('health', { close: true }).toString('latin1'), 'GET /health with Connection: close');
     expect(await connection.waitForEnd(3000), 'fin', 'connection closed after Connection: close');
     return page.body.toString('utf8');
   } finally {

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { request as undiciRequest } from 'undici';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { RawConnection, exchange, golden, parseResponses, request, show, sleep } from '../support/http.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RawConnection, connectionsPerTest, exchange, golden, parseResponses, request, show, sleep } from '../support/http.js';
 import { archs, builtPage, eventually, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
 
 /** A process that is gone or a zombie waiting to be reaped no longer serves. */
@@ -23,17 +23,8 @@ describe.each(archs)('%s: signals (point 7)', (arch) => {
   // The contract allows 100 ms after the delay; the rest is scheduling (and emulation) slack.
   const exitBudgetMs = 100 + (arch === 'arm64' ? 400 : 60);
   const patience = 3000 * slow;
-  const opened: RawConnection[] = [];
-  afterEach(() => {
-    for (const connection of opened.splice(0)) connection.destroy();
-  });
+  const open = connectionsPerTest();
   afterAll(stopAllServers);
-
-  const open = async (port: number) => {
-    const connection = await RawConnection.open(port, { allowHalfOpen: true });
-    opened.push(connection);
-    return connection;
-  };
   const expectBytes = (actual: Buffer, expected: Buffer) => expect(show(actual)).toBe(show(expected));
 
   /** Sends the signal, then checks the exit: code 0, not before the delay, at most exitBudgetMs after it. */

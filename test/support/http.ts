@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { afterEach } from 'vitest';
 import { repoRoot, type Arch } from './server.js';
 
 export const CRLF = '\r\n';
@@ -135,6 +136,22 @@ export class RawConnection {
   }
 }
 
+/**
+ * An opener of raw connections (half-open allowed) for the tests of one describe block; every connection it opened
+ * is destroyed after each test, so a failed test leaves none behind. Call it in the describe block's body.
+ */
+export function connectionsPerTest(): (port: number) => Promise<RawConnection> {
+  const opened: RawConnection[] = [];
+  afterEach(() => {
+    for (const connection of opened.splice(0)) connection.destroy();
+  });
+  return async (port: number) => {
+    const connection = await RawConnection.open(port, { allowHalfOpen: true });
+    opened.push(connection);
+    return connection;
+  };
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -240,11 +257,14 @@ export function pageLength(arch: Arch): number {
 }
 
 /**
- * A golden response (test/server/golden/NAME.http) with its page length filled in; `close` turns
- * `Connection: keep-alive` into `Connection: close`, the only difference the contract allows.
+ * A golden response (test/server/golden/NAME.http) with its page length filled in and `{{date}}` replaced by
+ * `sampleDate`; `close` turns `Connection: keep-alive` into `Connection: close`, the only difference the contract
+ * allows. Compare received bytes with it only after normaliseDates() (show() does that).
  */
 export function golden(name: string, options: { arch?: Arch; close?: boolean } = {}): Buffer {
   let text = readFileSync(path.join(goldenDir, `${name}.http`), 'latin1');
+  if (text.split('\r\nDate: {{date}}\r\n').length !== 2) throw new Error(`golden ${name} needs exactly one Date: {{date}} line`);
+  text = text.replace('{{date}}', sampleDate);
   if (text.includes('{{page_length}}')) {
     if (!options.arch) throw new Error(`golden ${name} needs an architecture for its page length`);
     text = text.replace('{{page_length}}', String(pageLength(options.arch)));
@@ -256,9 +276,114 @@ export function golden(name: string, options: { arch?: Arch; close?: boolean } =
   return Buffer.from(text, 'latin1');
 }
 
-/** Makes byte comparisons readable in assertion diffs (CR and LF shown, other controls escaped). */
+/**
+ * The Date value golden() fills in for `{{date}}` and normaliseDates() puts in place of every valid Date the
+ * server sent. It has the length of every IMF-fixdate (29), so lengths and offsets stay those of the wire, and it
+ * is a second no server can send (before 1970, and the servers keep seconds as unsigned 32 bits), so the
+ * normaliser can pass it through unchecked: it only ever comes from a golden.
+ */
+export const sampleDate = 'Wed, 31 Dec 1969 23:59:59 GMT';
+
+/** The test's own clock where it started (ms since the epoch): no Date may be older than this, less 2 s. */
+export const testStartedAt = performance.timeOrigin;
+
+/** How far a Date may be outside [testStartedAt, now] before it counts as a wrong clock (ms). */
+export const dateSlackMs = 2000;
+
+/** A Date header value that is not a well-formed IMF-fixdate of the current time. */
+export class BadDate extends Error {}
+
+/** RFC 9110 §5.6.7 IMF-fixdate, exactly: `Sun, 06 Nov 1994 08:49:37 GMT`. */
+export const imfFixdate =
+  /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat), (0[1-9]|[12]\d|3[01]) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) ([01]\d|2[0-3]):([0-5]\d):([0-5]\d) GMT$/;
+
+/**
+ * Checks one Date header value: the IMF-fixdate grammar, a real calendar date with the right day name (Date.parse
+ * of it gives it back through toUTCString), and the test's clock: not before testStartedAt - 2 s, not after
+ * now + 2 s. Returns its time in ms since the epoch; throws BadDate naming the value otherwise.
+ */
+export function checkDate(value: string, now = Date.now()): number {
+  if (!imfFixdate.test(value)) throw new BadDate(`Date ${JSON.stringify(value)} is not an IMF-fixdate (like "Sun, 06 Nov 1994 08:49:37 GMT")`);
+  const time = Date.parse(value);
+  if (!Number.isFinite(time) || new Date(time).toUTCString() !== value) {
+    const actual = Number.isFinite(time) ? new Date(time).toUTCString() : 'no date at all';
+    throw new BadDate(`Date ${JSON.stringify(value)} is not a real date with its day name (Date.parse reads ${JSON.stringify(actual)})`);
+  }
+  if (time < testStartedAt - dateSlackMs || time > now + dateSlackMs) {
+    throw new BadDate(
+      `Date ${JSON.stringify(value)} is not the current time: the test's clock ran from ${new Date(testStartedAt).toUTCString()} ` +
+        `to ${new Date(now).toUTCString()} (${((time - now) / 1000).toFixed(1)} s from now; ${dateSlackMs / 1000} s allowed either side)`,
+    );
+  }
+  return time;
+}
+
+const responseStart = Buffer.from('HTTP/1.1 ', 'latin1');
+const dateField = Buffer.from('\r\nDate: ', 'latin1');
+
+/**
+ * Every Date header value in the response heads of `stream` (a run of responses as received, possibly cut short),
+ * with its offset. It walks the stream response by response (Content-Length; a head followed by another response
+ * or by the end has no body, as for HEAD), so bodies are never searched; it stops at anything that is not a
+ * response, leaving the rest to the comparison. A Date value not followed by CRLF (cut short) is not listed.
+ */
+export function dateValues(stream: Buffer): { offset: number; value: string }[] {
+  const found: { offset: number; value: string }[] = [];
+  let offset = 0;
+  while (offset < stream.length) {
+    if (!stream.subarray(offset, offset + responseStart.length).equals(responseStart)) break;
+    const headEnd = stream.indexOf('\r\n\r\n', offset, 'latin1');
+    // The fields of the head: through the CRLF of its last line (or all that arrived of an unfinished head).
+    const fieldsEnd = headEnd < 0 ? stream.length : headEnd + 2;
+    const fields = stream.subarray(offset, fieldsEnd);
+    for (let at = fields.indexOf(dateField); at >= 0; at = fields.indexOf(dateField, at + 2)) {
+      const valueStart = at + dateField.length;
+      const valueEnd = fields.indexOf('\r\n', valueStart, 'latin1');
+      if (valueEnd < 0) break;
+      found.push({ offset: offset + valueStart, value: fields.toString('latin1', valueStart, valueEnd) });
+    }
+    if (headEnd < 0) break;
+    const length = /\r\nContent-Length: (\d+)\r\n/i.exec(stream.toString('latin1', offset, headEnd + 2));
+    if (!length) break;
+    const bodyStart = headEnd + 4;
+    const next = stream.subarray(bodyStart, bodyStart + responseStart.length);
+    const bodyless = next.length === 0 || responseStart.subarray(0, next.length).equals(next);
+    offset = bodyless ? bodyStart : bodyStart + Number(length[1]);
+  }
+  return found;
+}
+
+/**
+ * The received bytes with every Date header value checked (checkDate) and replaced by sampleDate, so they can be
+ * compared byte for byte with golden responses. Values that already are sampleDate (the goldens' own) are left as
+ * they are. Returns `stream` itself when it holds no Date value, else a copy; throws BadDate on a bad value.
+ */
+export function normaliseDates(stream: Buffer): Buffer {
+  if (stream.indexOf(dateField) < 0) return stream;
+  const values = dateValues(stream);
+  if (values.length === 0) return stream;
+  const copy = Buffer.from(stream);
+  const now = Date.now();
+  for (const { offset, value } of values) {
+    if (value === sampleDate) continue;
+    try {
+      checkDate(value, now);
+    } catch (error) {
+      if (error instanceof BadDate) error.message += ` (at byte ${offset} of ${stream.length} received)`;
+      throw error;
+    }
+    copy.write(sampleDate, offset, 'latin1');
+  }
+  return copy;
+}
+
+/**
+ * Makes byte comparisons readable in assertion diffs (CR and LF shown, other controls escaped). It normalises
+ * first (normaliseDates), so `expect(show(received)).toBe(show(golden(...)))` checks every Date value the server
+ * sent and compares the rest byte for byte; a bad Date value throws BadDate, failing the test with that value.
+ */
 export function show(bytes: Buffer): string {
-  return bytes
+  return normaliseDates(bytes)
     .toString('latin1')
     .replace(/[\x00-\x1f\x7f-\xff]/g, (char) =>
       char === '\n' ? '\\n\n' : char === '\r' ? '\\r' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
@@ -314,12 +439,23 @@ const goldenByStatus: Record<number, string> = {
   400: '400', 404: '404', 405: '405', 408: '408', 431: '431', 501: '501', 503: '503', 505: '505',
 };
 
+/** The responses the contract allows, looked up by received bytes (Date values checked and normalised first). */
+export class AllowedResponses {
+  readonly byText = new Map<string, { status: number; close: boolean }>();
+
+  /** What the received response `raw` is, or undefined if the contract does not allow it; throws BadDate. */
+  get(raw: Buffer): { status: number; close: boolean } | undefined {
+    return this.byText.get(normaliseDates(raw).toString('latin1'));
+  }
+}
+
 /**
  * Every response the contract allows from this build, exactly, with and without body (HEAD) and in both
  * Connection variants where the contract allows both: the reference for fuzzing and hostile input.
  */
-export function allowedResponses(arch: Arch, page: Buffer): Map<string, { status: number; close: boolean }> {
-  const allowed = new Map<string, { status: number; close: boolean }>();
+export function allowedResponses(arch: Arch, page: Buffer): AllowedResponses {
+  const result = new AllowedResponses();
+  const allowed = result.byText;
   const add = (full: Buffer, status: number) => {
     const text = full.toString('latin1');
     const headEnd = text.indexOf('\r\n\r\n') + 4;
@@ -336,7 +472,7 @@ export function allowedResponses(arch: Arch, page: Buffer): Map<string, { status
     add(bytes, Number(status));
     if (bytes.includes('Connection: keep-alive')) add(golden(name, { close: true }), Number(status));
   }
-  return allowed;
+  return result;
 }
 
 /** A request head of exactly `size` bytes (request line, Host, one padding header, empty line). */

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 export type Arch = 'amd64' | 'arm64';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const qemuAarch64 = '/usr/bin/qemu-aarch64-static';
+/** The emulator the arm64 programs of the tests run under. */
+export const qemuAarch64 = '/usr/bin/qemu-aarch64-static';
 
 /**
  * Architectures under test: both by default; SERVER_ARCHS=amd64 (comma-separated) narrows a local run.
