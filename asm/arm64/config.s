@@ -35,12 +35,11 @@ read_config:
         bl      find_env
         cbnz    x0, 1f
         adr     x0, default_port
-1:      str     x0, [state, #port_text]
-        sub     x1, x0, #1
+1:      sub     x1, x0, #1
 2:      ldrb    w2, [x1, #1]!
         cbnz    w2, 2b
         sub     w1, w1, w0
-        str     w1, [state, #port_text_len]
+        stp     x0, x1, [state, #port_text]     // and port_text_len
         ldr     x30, [sp], #16
         ret
 .Lconfig_invalid:
@@ -97,20 +96,16 @@ parse_uint:
         mov     w0, #0
         mov     w3, #10
         ldrb    w2, [x1], #1
-        cbz     w2, .Luint_bad
 .Luint_digit:
-        sub     w2, w2, #'0'
+        sub     w2, w2, #'0'                    // (the NUL of an empty string is no digit either)
         cmp     w2, #9
-        b.hi    .Luint_bad
+        b.hi    .Luint_done                     // hi: C = 1
         madd    w0, w0, w3, w2
         cmp     w0, #0x10, lsl #12              // 65536
-        b.hs    .Luint_bad
+        b.hs    .Luint_done                     // C = 1
         ldrb    w2, [x1], #1
-        cbnz    w2, .Luint_digit
-        clear_carry
-        ret
-.Luint_bad:
-        set_carry
+        cbnz    w2, .Luint_digit                // the end, with C = 0 from the comparison with 65536
+.Luint_done:
         ret
 
 // print_error: writes "asm-web-service: " and a message on stderr.
@@ -136,8 +131,7 @@ print:
 // print_port: writes PORT as the user gave it.
 // IN: w0 = descriptor   CLOBBERS: x0-x2, x8
 print_port:
-        ldr     x1, [state, #port_text]
-        ldr     w2, [state, #port_text_len]
+        ldp     x1, x2, [state, #port_text]     // and port_text_len
         b       print
 
 // exit: ends the process (every thread) with a status.

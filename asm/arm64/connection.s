@@ -35,22 +35,18 @@ on_readable:
         str     x30, [sp, #-16]!
 .Lreadable_next:
         ldrh    have, [conn, #C_CARRY]
+        adr     x0, read_buffer
         cbz     have, .Lreadable_read
         adr     x1, carry_buffers               // the kept input goes first
         add     x1, x1, x20, lsl #HEAD_SHIFT
-        adr     x0, read_buffer
         mov     w2, have
-1:      ldrb    w3, [x1], #1
-        strb    w3, [x0], #1
-        subs    w2, w2, #1
-        b.ne    1b
+        bl      copy_bytes
 .Lreadable_read:
+        mov     x1, x0                          // after the kept input
         mov     w2, #HEAD_MAX
         sub     w2, w2, have
         mov     room, w2                        // a read that fills it may have left more behind
         mov     w0, fd
-        adr     x1, read_buffer
-        add     x1, x1, have, uxtw
         sys     read
         cmn     x0, #EAGAIN
         csel    x0, xzr, x0, eq                 // EAGAIN: nothing new
@@ -169,18 +165,23 @@ serve_input:
 // keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry buffer.
 // IN: conn, fd, have, pos   CLOBBERS: x0-x3
 keep_input:
-        sub     w0, have, pos
-        strh    w0, [conn, #C_CARRY]
-        cbz     w0, 2f
+        sub     w2, have, pos
+        strh    w2, [conn, #C_CARRY]
+        cbz     w2, 1f
         adr     x1, read_buffer
         add     x1, x1, pos, uxtw
-        adr     x2, carry_buffers
-        add     x2, x2, x20, lsl #HEAD_SHIFT
-1:      ldrb    w3, [x1], #1
-        strb    w3, [x2], #1
-        subs    w0, w0, #1
-        b.ne    1b
-2:      ret
+        adr     x0, carry_buffers
+        add     x0, x0, x20, lsl #HEAD_SHIFT
+        // fall through
+
+// copy_bytes: copies bytes forward.
+// IN: x0 = destination, x1 = source, w2 = count (> 0)   OUT: x0, x1 = just after them   CLOBBERS: x2, x3
+copy_bytes:
+        ldrb    w3, [x1], #1
+        strb    w3, [x0], #1
+        subs    w2, w2, #1
+        b.ne    copy_bytes
+1:      ret
 
 // send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
 // pending response, and the input after that response's request is kept to be answered later.
@@ -365,8 +366,7 @@ begin_close:
         mov     w1, #SHUT_WR
         sys     shutdown
         mov     w0, #F_LINGER
-        strb    w0, [conn, #C_FLAGS]
-        strh    wzr, [conn, #C_CARRY]
+        str     w0, [conn, #C_FLAGS]            // and C_RFLAGS, C_CARRY = 0 (no response is pending)
         str     xzr, [conn, #C_BODY]
         ldr     w0, [state, #now_tick]
         add     w0, w0, #LINGER_TICKS

@@ -125,8 +125,7 @@ parse_request:
         bfi     x0, xzr, #56, #8
         cbnz    x0, .Lparse_bad
         cmp     x5, #9
-        b.hi    .Lparse_bad
-        cmp     x9, #9
+        ccmp    x9, #9, #2, ls                  // the minor digit too (nzcv = C, hi, when the major is not)
         b.hi    .Lparse_bad
         cmp     x5, #1
         b.ne    .Lparse_unsupported

@@ -51,9 +51,17 @@ serve:
         add     worker, worker, #1
         cmp     worker, workers
         b.lo    .Lserve_listen
-        adr     x1, msg_listening
+        adr     x1, msg_listening               // "asm-web-service: listening on http://"
         mov     w2, #msg_listening_len
         mov     w0, #1
+        bl      print
+        adr     x1, any_ipv6                    // "[::]:", or "0.0.0.0:" without IPv6
+        mov     w2, #any_ipv6_len
+        ldrb    w0, [state, #ipv4_only]
+        cbz     w0, 1f
+        adr     x1, any_ipv4
+        mov     w2, #any_ipv4_len
+1:      mov     w0, #1
         bl      print
         mov     w0, #1
         bl      print_port
@@ -112,49 +120,68 @@ serve:
         .unreq  other
         .unreq  listeners
 
-// open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.
-// OUT: listen_fd   CLOBBERS: x0-x4, x8, x11, x12
+// open_listener: opens the non-blocking listening socket on [::]:PORT, which takes IPv4 connections too (so
+// probes reach it on IPv4, IPv6 and dual-stack clusters), or on 0.0.0.0:PORT when the kernel has no IPv6; or
+// ends the process with a message.
+// OUT: listen_fd, ipv4_only   CLOBBERS: x0-x4, x8-x12
 open_listener:
         str     x30, [sp, #-16]!
-        mov     w0, #AF_INET
+.Llisten_socket:
+        family  .req w10
+        ldrb    w9, [state, #ipv4_only]
+        mov     family, #AF_INET6
+        sub     family, family, w9, lsl #3      // AF_INET (2) once the kernel refused IPv6
+        mov     w0, family
         mov     w1, #SOCK_STREAM | SOCK_NONBLOCK
         movk    w1, #SOCK_CLOEXEC >> 16, lsl #16
         mov     x2, #0
         sys     socket
+        cmn     x0, #EAFNOSUPPORT
+        b.eq    .Llisten_no_ipv6
         cmn     x0, #4095
         b.hs    .Llisten_fail
         str     w0, [state, #listen_fd]
-        mov     w1, #SO_REUSEADDR               // restart at once while old connections sit in TIME_WAIT
+        cbnz    w9, .Llisten_reuse
+        mov     w1, #IPPROTO_IPV6               // IPv4 connections too, whatever net.ipv6.bindv6only says
+        mov     w2, #IPV6_V6ONLY
+        adr     x3, zero
+        bl      listener_option
+        cbnz    x0, .Llisten_fail               // (setsockopt, bind and listen return 0 or -errno)
+.Llisten_reuse:
+        mov     w2, #SO_REUSEADDR               // restart at once while old connections sit in TIME_WAIT
         bl      enable_option
         ldr     w0, [state, #cfg_workers]
         cmp     w0, #1
         b.eq    .Llisten_bind
-        mov     w1, #SO_REUSEPORT               // one listener per worker, the kernel spreads connections
+        mov     w2, #SO_REUSEPORT               // one listener per worker, the kernel spreads connections
         bl      enable_option
 .Llisten_bind:
-        mov     w0, #0                          // 0.0.0.0
+        mov     w0, family                      // on 0.0.0.0, or [::] (a zero flowinfo)
         bl      fill_sockaddr
         ldr     w0, [state, #listen_fd]
-        add     x1, state, #sockaddr
-        mov     x2, #16
         sys     bind
         cmn     x0, #EADDRINUSE
         b.eq    .Llisten_in_use
-        cmn     x0, #4095
-        b.hs    .Llisten_fail
+        cbnz    x0, .Llisten_fail
         ldr     w0, [state, #listen_fd]
         mov     w1, #4096
         sys     listen
-        cmn     x0, #4095
-        b.hs    .Llisten_fail
+        cbnz    x0, .Llisten_fail
         ldr     x30, [sp], #16
         ret
+        .unreq  family
 .Llisten_in_use:
         adr     x1, msg_port                    // "port PORT is already in use"
         mov     w2, #msg_port_len
         adr     x11, msg_in_use
         mov     w12, #msg_in_use_len
         b       .Llisten_report
+.Llisten_no_ipv6:
+        // A kernel booted with ipv6.disable=1: IPv4 from now on (for every worker). If IPv4 is refused too,
+        // this clears ipv4_only again and fails.
+        eor     w9, w9, #1
+        strb    w9, [state, #ipv4_only]
+        cbnz    w9, .Llisten_socket
 .Llisten_fail:
         adr     x1, msg_cannot_listen           // "cannot listen on port PORT"
         mov     w2, #msg_cannot_listen_len
@@ -171,28 +198,35 @@ open_listener:
         b       exit
 
 // enable_option: sets a SOL_SOCKET option of the listener to 1.
-// IN: w1 = option   CLOBBERS: x0-x4, x8
+// IN: w2 = option   CLOBBERS: x0-x4, x8
 enable_option:
-        ldr     w0, [state, #listen_fd]
+        mov     w1, #SOL_SOCKET
         adr     x3, one
+        // fall through
+
+// listener_option: sets an int option of the listener.
+// IN: w1 = level, w2 = option, x3 = its value   OUT: x0 = 0 or -errno   CLOBBERS: x4, x8
+listener_option:
+        ldr     w0, [state, #listen_fd]
         mov     w4, #4
         // fall through
 
-// set_socket_option: sets a SOL_SOCKET option of a socket.
-// IN: w0 = socket, w1 = option, x3 = value, w4 = its length   CLOBBERS: x0-x2, x8
+// set_socket_option: sets an option of a socket.
+// IN: w0 = socket, w1 = level, w2 = option, x3 = value, w4 = its length   OUT: x0 = 0 or -errno   CLOBBERS: x8
 set_socket_option:
-        mov     w2, w1
-        mov     w1, #SOL_SOCKET
         sys     setsockopt
         ret
 
-// fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT on a host address.
-// IN: w0 = the host address, in network byte order   OUT: sockaddr   CLOBBERS: x0, x1
+// fill_sockaddr: writes sockaddr, the socket address of PORT on a host address: a sockaddr_in, or the
+// sockaddr_in6 of [::] (its address and scope id are never written: they stay 0).
+// IN: x0 = the family, and for AF_INET the host address (network byte order) << 32
+// OUT: sockaddr, x1 = its address, w2 = its length   CLOBBERS: x0
 fill_sockaddr:
+        add     w2, w0, w0, lsr #1              // family * 3 / 2 + 13: 16 for AF_INET (2), 28 for AF_INET6 (10)
+        add     w2, w2, #13
         ldr     w1, [state, #cfg_port]
         rev16   w1, w1                          // network byte order
-        lsl     w1, w1, #16
-        orr     w1, w1, #AF_INET                // sin_family, sin_port
-        orr     x1, x1, x0, lsl #32             // sin_addr
-        str     x1, [state, #sockaddr]
+        orr     x0, x0, x1, lsl #16             // family, port, IPv4 address or IPv6 flowinfo
+        add     x1, state, #sockaddr
+        str     x0, [x1]
         ret

@@ -132,17 +132,16 @@ update_clock:
         mov     w0, #CLOCK_MONOTONIC
         add     x1, state, #timespec
         sys     clock_gettime
-        ldp     x0, x1, [state, #timespec]
+        ldp     x0, x3, [x1]                    // (x1 is still timespec for the second call)
         mov     x2, #1000
-        udiv    x1, x1, x2                      // nanoseconds to milliseconds
-        udiv    x1, x1, x2
-        madd    x9, x0, x2, x1
+        udiv    x3, x3, x2                      // nanoseconds to milliseconds
+        udiv    x3, x3, x2
+        madd    x9, x0, x2, x3
         str     x9, [state, #now_ms]
         mov     x2, #TICK_MS
-        udiv    x1, x9, x2
-        str     w1, [state, #now_tick]
+        udiv    x3, x9, x2
+        str     w3, [state, #now_tick]
         mov     w0, #CLOCK_REALTIME
-        add     x1, state, #timespec
         sys     clock_gettime
         ldr     w0, [state, #timespec]          // the seconds as u32: valid until 2106
         ldr     w2, [state, #date_second]

@@ -10,16 +10,15 @@ probe_health:
         mov     x2, #0
         sys     socket
         mov     sock, w0
-        mov     w1, #SO_RCVTIMEO                // a server that does not answer fails the probe in 2 s
+        mov     w2, #SO_RCVTIMEO                // a server that does not answer fails the probe in 2 s
         bl      .Lprobe_set_timeout
-        mov     w1, #SO_SNDTIMEO
+        mov     w2, #SO_SNDTIMEO
         bl      .Lprobe_set_timeout
-        mov     w0, #0x007f                     // 127.0.0.1
-        movk    w0, #0x0100, lsl #16
+        mov     x0, #AF_INET
+        movk    x0, #0x007f, lsl #32            // 127.0.0.1
+        movk    x0, #0x0100, lsl #48
         bl      fill_sockaddr
         mov     w0, sock
-        add     x1, state, #sockaddr
-        mov     x2, #16
         sys     connect
         cmp     x0, #0
         b.ne    .Lprobe_exit                    // refused (or no socket): ne, exit 1
@@ -43,9 +42,10 @@ probe_health:
         b       exit
 
 // .Lprobe_set_timeout: sets a socket timeout option of the probe's socket to 2 s.
-// IN: sock (w20) = socket, w1 = option   CLOBBERS: x0-x4, x8 (as set_socket_option)
+// IN: sock (w20) = socket, w2 = option   CLOBBERS: x0-x4, x8
 .Lprobe_set_timeout:
         mov     w0, sock
+        mov     w1, #SOL_SOCKET
         adr     x3, probe_timeout
         mov     w4, #16
         b       set_socket_option

@@ -79,7 +79,9 @@ probe_request:
 // token_chars: bit c is set when byte c may appear in a method or header name (RFC 9110 tchar).
         .balign 8
 token_chars:
-        .xword  0x03ff6cfa00000000, 0x57ffffffc7fffffe, 0, 0
+        .xword  0x03ff6cfa00000000, 0x57ffffffc7fffffe
+zero:                                           // (also an int 0 for setsockopt)
+        .xword  0, 0                            // bytes 128-255
 
 // Words the parser compares with, 8 bytes each (4 for the `ldr w` ones), lower case where the match ignores
 // case. The x86_64 tree has them as immediates.
@@ -149,10 +151,15 @@ setting_table:
         .hword  1, 3600, 10
         .byte   22, 6
 
-msg_prefix:     .ascii "asm-web-service: "
+msg_prefix:                                     // the start of every message, and of the startup line
+msg_listening:  .ascii "asm-web-service: "
         .equ    msg_prefix_len, . - msg_prefix
-msg_listening:  .ascii "asm-web-service: listening on http://0.0.0.0:"
+                .ascii "listening on http://"
         .equ    msg_listening_len, . - msg_listening
+any_ipv6:       .ascii "[::]:"
+        .equ    any_ipv6_len, . - any_ipv6
+any_ipv4:       .ascii "0.0.0.0:"
+        .equ    any_ipv4_len, . - any_ipv4
 msg_usage:      .ascii "unknown argument (usage: asm-web-service [health])\n"
         .equ    msg_usage_len, . - msg_usage
 msg_invalid:    .ascii "invalid "

@@ -6,7 +6,7 @@
         .struct 0
 envp:           .skip 8
 port_text:      .skip 8         // PORT as given, for messages
-port_text_len:  .skip 4
+port_text_len:  .skip 8         // 8 bytes: one ldp/stp with port_text
 settings:                       // in the order of setting_table
 cfg_port:       .skip 4
 cfg_workers:    .skip 4
@@ -23,17 +23,18 @@ max_fd:         .skip 4         // highest descriptor the timers must look at
 now_tick:       .skip 4         // monotonic clock in TICK_MS units, read at each tick
 keepalive_ticks: .skip 4        // KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
 header_ticks:   .skip 4         // HEADER_TIMEOUT_SECONDS likewise (serve sets both with one stp)
-child_count:    .skip 4
 now_ms:         .skip 8         // (at 80)
 drain_end_ms:   .skip 8
 draining:       .skip 1         // a signal came: /health says 503, every response closes
 stopped:        .skip 1         // the drain delay is over: no listener, finishing the last responses
-                .skip 2
+ipv4_only:      .skip 1         // the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
+                .skip 1
 date_second:    .skip 4         // the Unix time date_line shows
 rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
-sockaddr:       .skip 16
 event_mask:     .skip EPOLL_EVENT_SIZE
+sockaddr:       .skip 28        // a sockaddr_in6, or a sockaddr_in in its first 16 bytes
+child_count:    .skip 4         // workers this process started
 child_pids:     .skip 4 * WORKERS_MAX
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, until each keeps its own
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out

@@ -130,7 +130,7 @@ print_error:
         ; fall through
 
 ; print_stderr / print: writes bytes to stderr / to a descriptor.
-; IN: rsi = bytes, edx = count (edi = descriptor for print)   CLOBBERS: rax, rcx, r11
+; IN: rsi = bytes, edx = count (edi = descriptor for print, kept)   CLOBBERS: rax, rcx, r11
 print_stderr:
         mov     edi, 2
 print:
@@ -138,7 +138,7 @@ print:
         ret
 
 ; print_port: writes PORT as the user gave it.
-; IN: edi = descriptor   CLOBBERS: rax, rcx, rdx, rsi, r11
+; IN: edi = descriptor (kept)   CLOBBERS: rax, rcx, rdx, rsi, r11
 print_port:
         mov     rsi, [port_text]
         mov     edx, [port_text_len]

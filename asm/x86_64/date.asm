@@ -25,8 +25,8 @@ format_date:
         lea     esi, [rdx + rdx*2 + day_names]
         movsw
         movsb
-        mov     word [rdi], ', '
-        add     rdi, 2
+        mov     ax, ', '
+        stosw
         ; Days since 0000-03-01: era (400 years), day of the era, year of the era.
         lea     eax, [r9 + 719468]
         xor     edx, edx
@@ -77,8 +77,8 @@ format_date:
         sub     esi, eax
         lea     eax, [rsi + 1]
         call    .two_digits
-        mov     byte [rdi], ' '
-        inc     rdi
+        mov     al, ' '
+        stosb
         cmp     r10d, 10
         jb      .named_month
         inc     r9d                             ; January and February belong to the next calendar year
@@ -88,8 +88,8 @@ format_date:
         lea     esi, [r10 + r10*2 + month_names]
         movsw
         movsb
-        mov     byte [rdi], ' '
-        inc     rdi
+        mov     al, ' '
+        stosb
         mov     eax, r9d
         xor     edx, edx
         mov     ecx, 100
@@ -98,28 +98,28 @@ format_date:
         call    .two_digits                     ; the century
         mov     eax, r9d
         call    .two_digits
-        mov     byte [rdi], ' '
-        inc     rdi
+        mov     al, ' '
+        stosb
         mov     eax, r8d
         xor     edx, edx
         mov     ecx, 3600
         div     ecx
         mov     r8d, edx
         call    .two_digits                     ; hours
-        mov     byte [rdi], ':'
-        inc     rdi
+        mov     al, ':'
+        stosb
         mov     eax, r8d
         xor     edx, edx
         mov     ecx, 60
         div     ecx
         mov     r8d, edx
         call    .two_digits                     ; minutes
-        mov     byte [rdi], ':'
-        inc     rdi
+        mov     al, ':'
+        stosb
         mov     eax, r8d
         call    .two_digits                     ; seconds
-        mov     dword [rdi], ' GMT'
-        add     rdi, 4
+        mov     eax, ' GMT'
+        stosd
         ret
 
 ; format_date.two_digits: writes eax (0-99) as two decimal digits.
@@ -130,7 +130,6 @@ format_date:
         div     ecx
         add     al, '0'
         add     dl, '0'
-        mov     [rdi], al
-        mov     [rdi + 1], dl
-        add     rdi, 2
+        mov     ah, dl
+        stosw
         ret

@@ -49,13 +49,19 @@ serve:
         jb      .listen
         mov     esi, msg_listening
         mov     edx, msg_listening_len
-        mov     edi, 1
+        mov     edi, 1                          ; stdout, for all four (print and print_port keep rdi)
         call    print
-        mov     edi, 1
+        mov     esi, any_ipv6
+        mov     edx, any_ipv6_len
+        cmp     byte [ipv4_only], 0
+        je      .address
+        mov     esi, any_ipv4
+        mov     edx, any_ipv4_len
+.address:
+        call    print
         call    print_port
         mov     esi, newline
         mov     edx, 1
-        mov     edi, 1
         call    print
 
         xor     r12d, r12d                      ; worker index; 0 is this process
@@ -105,13 +111,26 @@ serve:
         jb      .close_other
         jmp     event_loop
 
-; open_listener: opens the non-blocking listening socket on 0.0.0.0:PORT, or ends the process with a message.
-; OUT: [listen_fd]   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+; open_listener: opens the non-blocking listening socket on [::]:PORT, which takes IPv4 connections too (so
+; probes reach it on IPv4, IPv6 and dual-stack clusters), or on 0.0.0.0:PORT when the kernel has no IPv6; or
+; ends the process with a message.
+; OUT: [listen_fd], [ipv4_only]   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
 open_listener:
+        mov     edi, AF_INET6
+        cmp     byte [ipv4_only], 0
+        je      .socket
         mov     edi, AF_INET
+.socket:
         mov     esi, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC
         xor     edx, edx
         sys     SYS_socket
+        cmp     rax, -EAFNOSUPPORT
+        jne     .opened
+        cmp     byte [ipv4_only], 0
+        jne     .fail
+        mov     byte [ipv4_only], 1             ; a kernel booted with ipv6.disable=1
+        jmp     open_listener
+.opened:
         cmp     rax, -4095
         jae     .fail
         mov     [listen_fd], eax
@@ -122,11 +141,25 @@ open_listener:
         mov     esi, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
         call    enable_option
 .bind:
-        xor     eax, eax                        ; 0.0.0.0
+        xor     eax, eax                        ; 0.0.0.0, or the zero flowinfo of an IPv6 address
         call    fill_sockaddr
+        mov     edx, 16                         ; sizeof(struct sockaddr_in)
+        cmp     byte [ipv4_only], 0
+        jne     .bind_address
+        mov     word [sockaddr], AF_INET6       ; [::]:PORT: the address and scope id after it stay zero
+        ; IPv4 connections too, whatever net.ipv6.bindv6only says.
+        mov     edi, [listen_fd]
+        mov     esi, IPPROTO_IPV6
+        mov     edx, IPV6_V6ONLY
+        mov     r10d, zero
+        mov     r8d, 4
+        sys     SYS_setsockopt
+        cmp     rax, -4095
+        jae     .fail
+        mov     edx, 28                         ; sizeof(struct sockaddr_in6)
+.bind_address:
         mov     edi, [listen_fd]
         mov     esi, sockaddr
-        mov     edx, 16
         sys     SYS_bind
         cmp     rax, -EADDRINUSE
         je      .in_use
@@ -176,7 +209,7 @@ set_socket_option:
         sys     SYS_setsockopt
         ret
 
-; fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT on a host address.
+; fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT on a host address (its first 16 bytes).
 ; IN: eax = the host address, in network byte order   OUT: [sockaddr]   CLOBBERS: rcx
 fill_sockaddr:
         mov     [sockaddr + 4], eax             ; sin_addr

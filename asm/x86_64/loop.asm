@@ -152,7 +152,7 @@ update_clock:
         xor     edx, edx
         div     rcx
         mov     [now_tick], eax
-        mov     edi, CLOCK_REALTIME
+        xor     edi, edi                        ; CLOCK_REALTIME
         mov     esi, timespec
         sys     SYS_clock_gettime
         mov     eax, [timespec]

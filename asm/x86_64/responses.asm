@@ -90,6 +90,8 @@ every_tick:
         dq      0, TICK_MS * 1000000, 0, TICK_MS * 1000000 ; struct itimerspec: interval and first expiry
 one:
         dd      1
+zero:
+        dd      0
 
 ; setting_table: what read_config reads, in the order of `settings`.
 S_NAME          equ 0           ; dword: name
@@ -135,8 +137,12 @@ setting_table:
 
 msg_prefix:     db "asm-web-service: "
 msg_prefix_len equ $ - msg_prefix
-msg_listening:  db "asm-web-service: listening on http://0.0.0.0:"
+msg_listening:  db "asm-web-service: listening on http://"
 msg_listening_len equ $ - msg_listening
+any_ipv6:       db "[::]:"
+any_ipv6_len equ $ - any_ipv6
+any_ipv4:       db "0.0.0.0:"
+any_ipv4_len equ $ - any_ipv4
 msg_usage:      db "unknown argument (usage: asm-web-service [health])", 10
 msg_usage_len equ $ - msg_usage
 msg_invalid:    db "invalid "

@@ -27,11 +27,12 @@ empty_polls:    resd 1          ; polls in a row that found nothing
 now_ms:         resq 1
 drain_end_ms:   resq 1
 draining:       resb 1          ; a signal came: /health says 503, every response closes
+ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
         alignb  8
 rlimit:         resq 2
 timespec:       resq 2
-sockaddr:       resb 16
+sockaddr:       resb 28        ; a sockaddr_in6, or a sockaddr_in in its first 16 bytes
 event_mask:     resb EPOLL_EVENT_SIZE
         alignb  8
 child_pids:     resd WORKERS_MAX

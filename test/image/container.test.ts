@@ -45,7 +45,7 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
       '--security-opt', 'no-new-privileges', '-e', 'DRAIN_SECONDS=0', '-p', `127.0.0.1:${port}:8080`, image]);
     started.push(container);
     const listening = await eventually(async () =>
-      (await docker(['logs', container])).includes('listening on http://0.0.0.0:8080'), 20_000, 200);
+      (await docker(['logs', container])).includes('listening on http://[::]:8080'), 20_000, 200);
     expect(listening, 'the server printed its listening line').toBe(true);
   });
 

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RawConnection, golden, request, show, sleep } from '../support/http.js';
-import { archs, commandFor, eventually, freePort, runBinary, slowdown, startServer, stopAllServers } from '../support/server.js';
+import { archs, commandFor, eventually, freePort, runBinary, slowdown, startServer, startupLine, stopAllServers, withoutIpv6 } from '../support/server.js';
 
 const variables: [name: string, min: number, max: number][] = [
   ['PORT', 1, 65535],
@@ -22,10 +22,15 @@ function invalidValues(min: number, max: number): string[] {
   return values;
 }
 
+/** The kernel's TCP socket table, IPv4 and IPv6 (a dual-stack listener and its connections are in the latter). */
+function tcpTableLines(): string[] {
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1));
+}
+
 /** Socket inodes of the listeners on `port` (TCP state 0A, LISTEN). */
 function listenerInodes(port: number): Set<string> {
   const inodes = new Set<string>();
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+  for (const line of tcpTableLines()) {
     const fields = line.trim().split(/\s+/);
     if (fields.length >= 10 && fields[3] === '0A' && parseInt(fields[1].split(':')[1], 16) === port) inodes.add(fields[9]);
   }
@@ -35,7 +40,7 @@ function listenerInodes(port: number): Set<string> {
 /** Server-side socket inodes of the established connections to `port`, by the client's port. */
 function serverSocketInodes(port: number): Map<number, string> {
   const inodes = new Map<number, string>();
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+  for (const line of tcpTableLines()) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 10 || fields[3] !== '01') continue; // 01: ESTABLISHED
     const localPort = parseInt(fields[1].split(':')[1], 16);
@@ -97,7 +102,7 @@ describe.each(archs)('%s: configuration and self-probe (points 8, 9)', (arch) =>
       await connection.write(request('GET', '/health') + 'BAD\r\n\r\n');
       await connection.waitForEnd(2000 * slow);
       await sleep(100);
-      expect(server.stdout()).toBe(`asm-web-service: listening on http://0.0.0.0:${server.port}\n`);
+      expect(server.stdout()).toBe(startupLine(server.port));
       expect(server.stderr()).toBe('');
     });
 
@@ -120,7 +125,7 @@ describe.each(archs)('%s: configuration and self-probe (points 8, 9)', (arch) =>
         reject: false,
         timeout: 20_000 * slow,
       });
-      expect(result.stdout).toBe('asm-web-service: listening on http://0.0.0.0:8080\nprobe exit 0');
+      expect(result.stdout).toBe(`${startupLine(8080)}probe exit 0`);
     });
 
     it.each(variables)('an invalid %s is a one-line error naming it and exit 2', async (name, min, max) => {
@@ -159,9 +164,31 @@ describe.each(archs)('%s: configuration and self-probe (points 8, 9)', (arch) =>
       }
     });
 
-    it('a port in use is a one-line error naming the port, exit 1', async () => {
+    it('listens on [::]: IPv6 and IPv4 clients alike get their answers', async () => {
+      const server = await startServer(arch);
+      for (const host of ['::1', '127.0.0.1']) {
+        const connection = await RawConnection.open(server.port, { host });
+        cleanups.push(() => connection.destroy());
+        await connection.write(request('GET', '/health'));
+        await connection.waitForResponses(1, 3000 * slow);
+        expect(show(connection.received()), `over ${host}`).toBe(show(golden('health')));
+      }
+    });
+
+    it('on a kernel without IPv6 (socket(AF_INET6) fails with EAFNOSUPPORT) it listens on 0.0.0.0 and says so', async () => {
+      const server = await startServer(arch, { prefix: [await withoutIpv6()], address: '0.0.0.0' });
+      expect(server.stdout()).toBe(startupLine(server.port, '0.0.0.0'));
+      const connection = await RawConnection.open(server.port);
+      cleanups.push(() => connection.destroy());
+      await connection.write(request('GET', '/health'));
+      await connection.waitForResponses(1, 3000 * slow);
+      expect(show(connection.received())).toBe(show(golden('health')));
+      await expect(RawConnection.open(server.port, { host: '::1' })).rejects.toThrow(/ECONNREFUSED/);
+    });
+
+    it.each(['0.0.0.0', '::'])('a port in use (here by a listener on %s) is a one-line error naming the port, exit 1', async (holderAddress) => {
       const holder = net.createServer();
-      await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+      await new Promise<void>((resolve) => holder.listen(0, holderAddress, resolve));
       cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
       const port = (holder.address() as net.AddressInfo).port;
       const result = await runBinary(arch, [], { PORT: String(port) }, 3000 * slow);

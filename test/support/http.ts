@@ -54,9 +54,9 @@ export class RawConnection {
     });
   }
 
-  static open(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> {
+  static open(port: number, options: { allowHalfOpen?: boolean; host?: string } = {}): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
+      const socket = net.connect({ port, host: options.host ?? '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
       socket.setNoDelay(true);
       const connection = new RawConnection(socket);
       socket.once('connect', () => resolve(connection));

@@ -41,6 +41,27 @@ export function binarySize(arch: Arch): number {
 }
 
 /** The command line that runs the binary natively or under the emulator. */
+export type ListenAddress = '[::]' | '0.0.0.0';
+
+/** The server's one startup line (docs/server.md): `[::]` with a dual-stack listener, `0.0.0.0` without IPv6. */
+export function startupLine(port: number | string, address: ListenAddress = '[::]'): string {
+  return `asm-web-service: listening on http://${address}:${port}\n`;
+}
+
+/**
+ * test/support/without-ipv6.c, built once into build/test-support/: a prefix that runs the server as on a kernel
+ * without IPv6 (socket(AF_INET6) fails with EAFNOSUPPORT).
+ */
+export async function withoutIpv6(): Promise<string> {
+  const source = path.join(repoRoot, 'test', 'support', 'without-ipv6.c');
+  const program = path.join(repoRoot, 'build', 'test-support', 'without-ipv6');
+  if (!existsSync(program) || statSync(program).mtimeMs < statSync(source).mtimeMs) {
+    await execa('mkdir', ['-p', path.dirname(program)]);
+    await execa('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', program, source]);
+  }
+  return program;
+}
+
 export function commandFor(arch: Arch, args: string[] = []): [string, string[]] {
   const binary = binaryPath(arch);
   if (!existsSync(binary)) {
@@ -94,6 +115,8 @@ export interface StartOptions {
   args?: string[];
   /** A command the server runs under, e.g. ['prlimit', '--nofile=64:64', '--'] (it must exec, keeping the pid). */
   prefix?: string[];
+  /** The listening address the startup line names: `[::]` (dual-stack, the default) or `0.0.0.0` (no IPv6). */
+  address?: ListenAddress;
 }
 
 const running = new Set<ServerHandle>();
@@ -195,12 +218,12 @@ async function startOnce(arch: Arch, port: number, options: StartOptions): Promi
   };
   running.add(handle);
 
-  const startupLine = `asm-web-service: listening on http://0.0.0.0:${port}\n`;
+  const expectedLine = startupLine(port, options.address);
   const deadline = 10_000 * slowdown(arch);
   const outcome = await new Promise<'ready' | ServerExit | 'timeout'>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), deadline);
     const check = () => {
-      if (stdoutText.includes(startupLine)) {
+      if (stdoutText.includes(expectedLine)) {
         clearTimeout(timer);
         resolve('ready');
       }
@@ -209,7 +232,7 @@ async function startOnce(arch: Arch, port: number, options: StartOptions): Promi
     check();
     exited.then((exit) => {
       clearTimeout(timer);
-      resolve(stdoutText.includes(startupLine) ? 'ready' : exit);
+      resolve(stdoutText.includes(expectedLine) ? 'ready' : exit);
     });
   });
   if (outcome === 'ready') return handle;
