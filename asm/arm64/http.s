@@ -66,25 +66,19 @@ parse_request:
 1:      ldrb    w0, [cursor], #1
         token_bit
         tbnz    w9, #0, 1b
-        sub     cursor, cursor, #1
-        cmp     cursor, line
-        b.eq    .Lparse_bad
+        sub     x9, cursor, line                // the method's length + 1 (cursor is at the target)
         cmp     w0, #' '
-        b.ne    .Lparse_bad
+        ccmp    x9, #1, #0, eq                  // a space after 1+ token characters, else ls
+        b.ls    .Lparse_bad
         ldr     x0, [line]
         ldr     w9, word_get
         cmp     w0, w9
         cset    facts, eq                       // Q_GET
-        and     x0, x0, #0xffffffffff           // "HEAD "
         ldr     x9, word_head
-        cmp     x0, x9
+        cmp     x9, x0, lsl #24                 // the first 5 bytes, "HEAD "
         cset    w9, eq
         orr     facts, facts, w9, lsl #Q_HEAD_BIT
-        add     line, cursor, #1                // the target
-        ldrb    w0, [line]
-        cmp     w0, #'/'
-        b.ne    .Lparse_bad
-        mov     cursor, line
+        mov     line, cursor                    // the target: every byte visible, up to the space
         mov     mark, #0                        // the first '?', which ends the path
 .Lparse_target_char:
         ldrb    w0, [cursor]
@@ -100,15 +94,41 @@ parse_request:
         b       .Lparse_target_char
 .Lparse_target_end:
         cmp     mark, #0
-        csel    mark, cursor, mark, eq
+        csel    mark, cursor, mark, eq          // the path's end
+        ldrb    w0, [line]
+        cmp     w0, #'/'
+        b.eq    .Lparse_path                    // origin-form
+        // Absolute-form (RFC 9112 3.2.2): "http://" or "https://" in any case, then the authority, then the
+        // path, which may be empty. Or-ing 0x20 lower-cases letters and leaves ':' and '/' as they are (the bytes
+        // it would turn into them are controls, refused above). A match lies within the target, which has no
+        // space; the read buffer's slack covers the word past the input.
+        ldr     x0, [line], #6                  // line: the last '/' of "http://"
+        orr     x0, x0, #LOWER_8
+        ldp     x9, x5, [tokens, #word_http - token_chars] // and word_https
+        cmp     x9, x0, lsl #8                  // the first 7 bytes
+        b.eq    1f
+        cmp     x0, x5
+        b.ne    .Lparse_bad
+        add     line, line, #1                  // the last '/' of "https://"
+        // The authority ends at '/', or at mark, the first '?' or the space (the scheme has neither). An '@'
+        // stops the loop too.
+1:      ldrb    w0, [line, #1]!
+        subs    w9, w0, #'/'
+        ccmp    w9, #'@' - '/', #4, ne
+        ccmp    line, mark, #4, ne
+        b.ne    1b
+        ldurb   w0, [line, #-1]
+        cmp     w0, #'/'                        // an empty authority: the byte before is the scheme's '/'
+        ccmp    w9, #'@' - '/', #4, ne          // userinfo is an error (RFC 9110 4.2.4)
+        b.eq    .Lparse_bad
+.Lparse_path:
         sub     mark, mark, line                // path length
         cmp     mark, #1
-        cset    w9, eq
+        cset    w9, ls                          // "/", or an absolute-form target's empty path
         orr     facts, facts, w9, lsl #Q_PAGE_BIT
         ldr     x0, [line]
-        and     x0, x0, #0xffffffffffffff       // "/health"
         ldr     x9, word_health
-        cmp     x0, x9
+        cmp     x9, x0, lsl #8                  // the first 7 bytes, "/health"
         ccmp    mark, #7, #0, eq
         cset    w9, eq
         orr     facts, facts, w9, lsl #Q_HEALTH_BIT
@@ -127,10 +147,10 @@ parse_request:
         cmp     x5, #9
         ccmp    x9, #9, #2, ls                  // the minor digit too (nzcv = C, hi, when the major is not)
         b.hi    .Lparse_bad
+        adr     x0, response_505
         cmp     x5, #1
-        b.ne    .Lparse_unsupported
-        cmp     x9, #1
-        b.hi    .Lparse_unsupported
+        ccmp    x9, #1, #2, eq                  // 1.0 or 1.1 (nzcv = C, hi, when the major is not 1)
+        b.hi    .Lparse_error
         b.lo    .Lparse_header
         orr     facts, facts, #Q_V11
 
@@ -145,42 +165,37 @@ parse_request:
 1:      ldrb    w0, [mark], #1
         token_bit
         tbnz    w9, #0, 1b
-        sub     mark, mark, #1
-        cmp     mark, line
-        b.eq    .Lparse_bad                     // also obsolete line folding (a leading space)
+        sub     x5, mark, line                  // the name's length + 1 (mark is at the value)
         cmp     w0, #':'
-        b.ne    .Lparse_bad
-        add     cursor, mark, #1                // value: HT, SP, visible, or obs-text
-3:      cmp     cursor, line_end
-        b.hs    4f
-        ldrb    w0, [cursor], #1
+        ccmp    x5, #1, #0, eq                  // ls: no ':', or no name (also obsolete line folding)
+        b.ls    .Lparse_bad
+        sub     cursor, mark, #1                // value: HT, SP, visible, or obs-text, up to the line's end
+1:      ldrb    w0, [cursor, #1]!
         cmp     w0, #0x7f
-        b.eq    .Lparse_bad
-        cmp     w0, #0x20
-        ccmp    w0, #9, #4, lo                  // below 0x20 only HT
-        b.eq    3b
-        b       .Lparse_bad
-4:      sub     x5, mark, line                  // name length
+        ccmp    w0, #0x1f, #0, ne               // hi: visible or obs-text (DEL: nzcv = 0, ls)
+        ccmp    w0, #9, #4, ls                  // else only HT
+        b.eq    1b
+        cmp     cursor, line_end                // the first other byte must be the line's CR or LF
+        b.ne    .Lparse_bad
         ldr     x0, [line]
         orr     x0, x0, #LOWER_8
-        cmp     x5, #4
+        cmp     x5, #4 + 1
         b.eq    .Lparse_host
-        cmp     x5, #10
+        cmp     x5, #10 + 1
         b.eq    .Lparse_connection
-        cmp     x5, #14
+        cmp     x5, #14 + 1
         b.eq    .Lparse_content_length
-        cmp     x5, #17
-        b.ne    .Lparse_header
+        // "transfer-encoding": the words are read for any other name too, and stay within the read buffer's
+        // slack even after a line as short as "X:" and its LF
+        ldrb    w9, [line, #8]
+        cmp     w9, #'-'
         ldr     x9, word_transfer
-        cmp     x0, x9
-        b.ne    .Lparse_header
+        ccmp    x0, x9, #0, eq
+        ccmp    x5, #17 + 1, #0, eq
         ldr     x0, [line, #9]
         orr     x0, x0, #LOWER_8
         ldr     x9, word_encoding
-        cmp     x0, x9
-        b.ne    .Lparse_header
-        ldrb    w0, [line, #8]
-        cmp     w0, #'-'
+        ccmp    x0, x9, #0, eq
         b.ne    .Lparse_header
         orr     facts, facts, #Q_TRANSFER
         b       .Lparse_header
@@ -194,17 +209,16 @@ parse_request:
 .Lparse_content_length:
         ldr     x9, word_content
         cmp     x0, x9
-        b.ne    .Lparse_header
         ldr     x0, [line, #6]
         orr     x0, x0, #LOWER_8
         ldr     x9, word_length
-        cmp     x0, x9
+        ccmp    x0, x9, #0, eq
         b.ne    .Lparse_header
         tbnz    facts, #Q_LENGTH_BIT, .Lparse_bad // a second Content-Length is an error
         orr     facts, facts, #Q_LENGTH
-        add     line, mark, #1
+        mov     line, mark
         bl      skip_spaces
-        mov     mark, line
+        add     mark, line, #1                  // (so that mark ends up at the digits' count - 1)
         mov     x5, #10
 1:      ldrb    w0, [line]                      // (the line's CR or LF ends the digits too)
         sub     w0, w0, #'0'
@@ -213,9 +227,8 @@ parse_request:
         madd    body, body, x5, x0
         add     line, line, #1
         b       1b
-2:      sub     mark, line, mark                // digits
-        cbz     mark, .Lparse_bad
-        cmp     mark, #15
+2:      sub     mark, line, mark
+        cmp     mark, #15 - 1                   // 1 to 15 digits (none: mark is -1)
         b.hi    .Lparse_bad
         bl      skip_spaces
         cmp     line, line_end
@@ -224,59 +237,45 @@ parse_request:
 .Lparse_connection:
         ldr     x9, word_connecti
         cmp     x0, x9
-        b.ne    .Lparse_header
         ldrh    w0, [line, #8]                  // "on", in upper case: and-ing 0xdf folds case as or-ing 0x20
         and     w0, w0, #0xdfdfdfdf
         mov     w9, #'O' | 'N' << 8
-        cmp     w0, w9
+        ccmp    w0, w9, #0, eq
         b.ne    .Lparse_header
-        add     line, mark, #1
+        // The value is a list of tokens separated by commas, spaces and tabs; an empty token matches nothing.
+        // A byte up to ' ' ends a token: the value has only HT and SP of them, and the line ends with CR or LF.
+        sub     cursor, mark, #1
 .Lparse_token:
-        // the value is a list of tokens separated by commas and spaces
-        cmp     line, line_end
-        b.hs    .Lparse_header
-        ldrb    w0, [line]
-        bl      is_separator
-        b.eq    .Lparse_separator
-        mov     cursor, line
-1:      add     cursor, cursor, #1
-        cmp     cursor, line_end
-        b.hs    2f
-        ldrb    w0, [cursor]
-        bl      is_separator
-        b.ne    1b
-2:      sub     x5, cursor, line                // token length
+        add     line, cursor, #1                // the token's first byte
+1:      ldrb    w0, [cursor, #1]!
+        sub     w9, w0, #1
+        cmp     w0, #','
+        ccmp    w9, #' ' - 1, #0, ne            // hi: neither a comma nor a byte up to ' ' (no NUL is here)
+        b.hi    1b
+        sub     x5, cursor, line                // token length
         ldr     x0, [line]
         orr     x0, x0, #LOWER_8
-        cmp     x5, #5
-        b.ne    .Lparse_keep_alive
-        and     x0, x0, #0xffffffffff
         ldr     x9, word_close
-        cmp     x0, x9
-        b.ne    .Lparse_token_done
-        orr     facts, facts, #Q_CLOSE
-        b       .Lparse_token_done
-.Lparse_keep_alive:
-        cmp     x5, #10
-        b.ne    .Lparse_token_done
+        cmp     x9, x0, lsl #24                 // the first 5 bytes, "close"
+        ccmp    x5, #5, #0, eq
+        cset    w9, eq
+        orr     facts, facts, w9, lsl #Q_CLOSE_BIT
         ldr     x9, word_keep_ali
         cmp     x0, x9
-        b.ne    .Lparse_token_done
-        ldrh    w0, [line, #8]                  // "ve", in upper case
+        ccmp    x5, #10, #0, eq
+        ldrh    w0, [line, #8]                  // "ve", in upper case (for a short token too, as above)
         and     w0, w0, #0xdfdfdfdf
         mov     w9, #'V' | 'E' << 8
-        cmp     w0, w9
-        b.ne    .Lparse_token_done
-        orr     facts, facts, #Q_KEEP_ALIVE
-.Lparse_token_done:
-        mov     line, cursor
-        b       .Lparse_token
-.Lparse_separator:
-        add     line, line, #1
-        b       .Lparse_token
+        ccmp    w0, w9, #0, eq
+        cset    w9, eq
+        orr     facts, facts, w9, lsl #Q_KEEP_ALIVE_BIT
+        cmp     cursor, line_end                // the separator, or the line's end
+        b.lo    .Lparse_token
+        b       .Lparse_header
 
 .Lparse_head_end:
-        tbnz    facts, #Q_TRANSFER_BIT, .Lparse_not_implemented
+        adr     x0, response_501
+        tbnz    facts, #Q_TRANSFER_BIT, .Lparse_error
         tbz     facts, #Q_V11_BIT, .Lparse_keep_1_0
         tbz     facts, #Q_HOST_BIT, .Lparse_bad // HTTP/1.1 requires Host
         ubfx    w3, facts, #Q_CLOSE_BIT, #1     // 1.1 closes if "close" is listed
@@ -308,18 +307,10 @@ parse_request:
 .Lparse_incomplete:
         sub     x0, input_end, head
         cmp     x0, #HEAD_MAX
-        b.hs    .Lparse_too_large
+        adr     x0, response_431
+        b.hs    .Lparse_error
         mov     x0, #0
         b       .Lparse_return
-.Lparse_too_large:
-        adr     x0, response_431
-        b       .Lparse_error
-.Lparse_not_implemented:
-        adr     x0, response_501
-        b       .Lparse_error
-.Lparse_unsupported:
-        adr     x0, response_505
-        b       .Lparse_error
 .Lparse_bad:
         adr     x0, response_400
 .Lparse_error:
@@ -359,15 +350,6 @@ skip_spaces:
         b.ne    1f
         add     line, line, #1
         b       skip_spaces
-1:      ret
-
-// is_separator: tells whether a byte separates list tokens (comma, space, tab).
-// IN: w0   OUT: Z = 1 if it does   CLOBBERS: nothing
-is_separator:
-        cmp     w0, #','
-        b.eq    1f
-        cmp     w0, #' '
-        ccmp    w0, #9, #4, ne
 1:      ret
 
         .unreq  line

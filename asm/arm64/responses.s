@@ -82,18 +82,21 @@ token_chars:
         .xword  0x03ff6cfa00000000, 0x57ffffffc7fffffe
 zero:                                           // (also an int 0 for setsockopt)
         .xword  0, 0                            // bytes 128-255
+word_http:      .ascii  "\0http://"             // "http://" shifted as the parser compares it
+word_https:     .ascii  "https://"              // (the parser loads both with one ldp from token_chars)
 
 // Words the parser compares with, 8 bytes each (4 for the `ldr w` ones), lower case where the match ignores
-// case. The x86_64 tree has them as immediates.
+// case; one that starts with zeros is compared with the input word shifted left, which drops the bytes after
+// it. The x86_64 tree has them as immediates.
 word_version:   .ascii  "HTTP/0.0"              // "HTTP/d.d" with both digits 0
-word_head:      .ascii  "HEAD \0\0\0"
-word_health:    .ascii  "/health\0"
+word_head:      .ascii  "\0\0\0HEAD "
+word_health:    .ascii  "\0/health"
 word_transfer:  .ascii  "transfer"
 word_encoding:  .ascii  "encoding"
 word_content:   .ascii  "content-"
 word_length:    .ascii  "t-length"
 word_connecti:  .ascii  "connecti"
-word_close:     .ascii  "close\0\0\0"
+word_close:     .ascii  "\0\0\0close"
 word_keep_ali:  .ascii  "keep-ali"
 word_get:       .ascii  "GET "
 word_host:      .ascii  "host"

@@ -59,7 +59,48 @@ parse_request:
 .target:
         lea     rsi, [rcx + 1]
         cmp     byte [rsi], '/'
+        je      .path
+        ; Absolute-form (RFC 9112 3.2.2), "http://" or "https://" in any case, then the authority: the path
+        ; follows it and may be empty. Or-ing 0x20 lower-cases the scheme's letters; only letters become
+        ; these letters that way, so ':' and '/' are compared as they are.
+        mov     eax, [rsi]
+        or      eax, 0x20202020
+        cmp     eax, 'http'
         jne     .bad
+        add     rsi, 4
+        mov     al, [rsi]
+        or      al, 0x20
+        cmp     al, 's'
+        jne     .colon_slashes
+        inc     rsi
+.colon_slashes:
+        cmp     word [rsi], ':/'
+        jne     .bad
+        cmp     byte [rsi + 2], '/'
+        jne     .bad
+        add     rsi, 3
+.authority:
+        mov     rcx, rsi
+.authority_char:
+        movzx   eax, byte [rcx]
+        cmp     al, '/'
+        je      .authority_end
+        cmp     al, '?'
+        je      .authority_end
+        cmp     al, ' '
+        je      .authority_end
+        cmp     al, '@'
+        je      .bad                            ; userinfo: an error (RFC 9110 4.2.4)
+        sub     al, 0x21
+        cmp     al, 0x7e - 0x21
+        ja      .bad
+        inc     rcx
+        jmp     .authority_char
+.authority_end:
+        cmp     rcx, rsi
+        je      .bad                            ; no host
+        mov     rsi, rcx
+.path:
         mov     rcx, rsi
         xor     ebx, ebx                        ; the first '?', which ends the path
 .target_char:
@@ -84,7 +125,7 @@ parse_request:
 .route:
         sub     rbx, rsi                        ; path length
         cmp     rbx, 1
-        jne     .not_root
+        ja      .not_root                       ; "/", or the empty path of an absolute-form target
         or      r10d, Q_PAGE
 .not_root:
         cmp     rbx, 7
