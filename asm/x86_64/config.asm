@@ -7,8 +7,7 @@ read_config:
         mov     r13d, setting_table
         mov     r14d, settings
 .next:
-        mov     eax, settings_end
-        cmp     r14, rax
+        cmp     r14d, settings_end
         je      .port_text
         movzx   ecx, byte [r13 + S_NAME_LEN]
         mov     esi, [r13 + S_NAME]

@@ -31,8 +31,8 @@ on_readable:
         mov     r13d, ecx
         jrcxz   .read
         mov     esi, r12d                       ; the kept input goes first
-        shl     rsi, HEAD_SHIFT
-        add     rsi, carry_buffers
+        shl     esi, HEAD_SHIFT                 ; the carry buffers lie below 4 GiB, like all of .bss
+        add     esi, carry_buffers
         mov     edi, read_buffer
         rep     movsb
 .read:
@@ -40,8 +40,7 @@ on_readable:
         sub     edx, r13d
         mov     r15d, edx                       ; room: a read that fills it may have left more behind
         mov     edi, r12d
-        mov     esi, read_buffer
-        add     rsi, r13
+        lea     esi, [r13 + read_buffer]
         sys     SYS_read
         test    rax, rax
         jg      .got
@@ -89,8 +88,7 @@ serve_input:
         sub     [rbx + C_BODY], rax
         jmp     .next
 .parse:
-        mov     esi, read_buffer
-        add     rsi, r14
+        lea     esi, [r14 + read_buffer]
         mov     ecx, r13d
         sub     ecx, r14d
         call    parse_request
@@ -145,23 +143,20 @@ serve_input:
         jne     .in_request
         and     byte [rbx + C_FLAGS], ~F_INHEAD
         add     eax, [keepalive_ticks]
-        mov     [rbx + C_DEADLINE], eax
-        clc
-        ret
+        jmp     .set_deadline
 .in_request:
         test    byte [rbx + C_FLAGS], F_INHEAD
         jnz     .reading                        ; the head timer runs from the head's first byte
         or      byte [rbx + C_FLAGS], F_INHEAD
         add     eax, [header_ticks]
+.set_deadline:
         mov     [rbx + C_DEADLINE], eax
 .reading:
         clc
-        ret
-.eof:
-        call    close_connection                ; the client sent all it will and has every answer
 .stopped:
-        stc
-        ret
+        ret                                     ; CF = 1 here from send_batch
+.eof:
+        jmp     close_connection                ; the client sent all it will and has every answer (CF = 1)
 
 ; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in the connection's carry buffer.
 ; IN: rbx, r12d, r13d, r14d   CLOBBERS: rcx, rsi, rdi
@@ -169,11 +164,10 @@ keep_input:
         mov     ecx, r13d
         sub     ecx, r14d
         mov     [rbx + C_CARRY], cx
-        mov     esi, read_buffer
-        add     rsi, r14
+        lea     esi, [r14 + read_buffer]
         mov     edi, r12d
-        shl     rdi, HEAD_SHIFT
-        add     rdi, carry_buffers
+        shl     edi, HEAD_SHIFT
+        add     edi, carry_buffers
         rep     movsb
         ret
 
@@ -209,7 +203,7 @@ send_batch:
         jnz     .find
         mov     edx, [r11 - ENTRY_SIZE + E_FLAGS]
         test    dl, R_CLOSE
-        jnz     begin_close_stopped
+        jnz     begin_close                     ; CF = 1: the connection stops reading
         clc
         ret
 .partial:
@@ -290,15 +284,11 @@ write_iovecs:
         cmp     rax, -EAGAIN
         je      .full
         cmp     rax, -4095
-        jae     .failed                         ; EPIPE, ECONNRESET: the client is gone
+        jae     close_connection                ; EPIPE, ECONNRESET: the client is gone (CF = 1)
         clc
         ret
 .full:
-        xor     eax, eax
-        ret                                     ; CF = 0 from cmp (equal)
-.failed:
-        call    close_connection
-        stc
+        xor     eax, eax                        ; also CF = 0
         ret
 
 ; build_iovecs: appends the iovecs of a response, without the bytes already sent: its status part, the Date
@@ -355,23 +345,24 @@ append_part:
 
 ; begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
 ; discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
-; IN: rbx, r12d, edx = R_* flags of the response   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; IN: rbx, r12d, edx = R_* flags of the response (none pending)   OUT: CF = 1 (no longer reading)
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 begin_close:
         test    dl, R_LINGER
         jz      close_connection
         mov     edi, r12d
         mov     esi, SHUT_WR
         sys     SYS_shutdown
-        mov     byte [rbx + C_FLAGS], F_LINGER
-        mov     word [rbx + C_CARRY], 0
-        mov     qword [rbx + C_BODY], 0
+        mov     dword [rbx + C_FLAGS], F_LINGER ; also clears C_RFLAGS (no response is pending) and C_CARRY
+        xor     eax, eax
+        mov     [rbx + C_BODY], rax
         mov     eax, [now_tick]
         add     eax, LINGER_TICKS
         mov     [rbx + C_DEADLINE], eax
         ; fall through: input may already be waiting, and epoll reports only new arrivals
 
 ; discard_input: reads and drops the input of a lingering connection; closes it at end of input.
-; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; IN: rbx, r12d   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 discard_input:
         mov     edi, r12d
         mov     esi, read_buffer
@@ -383,16 +374,11 @@ discard_input:
         jg      discard_input                   ; until the socket is empty: epoll may not report its end
         jmp     close_connection                ; end of input, or reset
 .done:
-        ret
-
-; begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.
-begin_close_stopped:
-        call    begin_close
         stc
         ret
 
 ; close_connection: closes the descriptor and frees the record.
-; IN: rbx, r12d   CLOBBERS: rax, rcx, r11
+; IN: rbx, r12d   OUT: CF = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: rax, rcx, r11
 close_connection:
         mov     edi, r12d
         sys     SYS_close
@@ -400,8 +386,9 @@ close_connection:
         mov     [rbx + C_DEADLINE], rax
         mov     [rbx + C_BODY], rax
         mov     [rbx + C_RESP], rax
-        mov     [rbx + 24], rax
+        mov     [rbx + C_DATE], rax             ; and the four spare bytes after it
         dec     dword [active]
+        stc
         ret
 
 ; on_timeout: the connection's timer fired: a request head that did not complete gets 408; an idle
@@ -414,9 +401,8 @@ on_timeout:
         jnz     close_connection
         cmp     word [rbx + C_CARRY], 0
         je      close_connection
-        mov     dword [rbx + C_RESP], response_408
+        mov     qword [rbx + C_RESP], response_408 ; and C_SENT = 0
         mov     byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER
-        mov     dword [rbx + C_SENT], 0
         mov     eax, [date_second]
         mov     [rbx + C_DATE], eax
         jmp     flush_pending

@@ -1,16 +1,17 @@
 ; HTTP/1.x request heads: parsing, validation and the choice of response (docs/server.md, "Parsing rules").
 
-; Facts gathered about a request while its head is parsed.
+; Facts gathered about a request while its head is parsed. Those tested with `test` are in the low byte, so
+; that they are set and tested as r10b with an 8-bit immediate; Host and Content-Length go by bit number.
 Q_GET           equ 1
 Q_HEAD          equ 2
 Q_V11           equ 4           ; HTTP/1.1 (else 1.0)
 Q_PAGE          equ 8           ; path "/"
 Q_HEALTH        equ 16          ; path "/health"
-Q_HOST          equ 32          ; a Host header was seen
-Q_LENGTH        equ 64          ; a Content-Length header was seen
-Q_TRANSFER      equ 128         ; a Transfer-Encoding header was seen
-Q_CLOSE         equ 256         ; Connection lists "close"
-Q_KEEP_ALIVE    equ 512         ; Connection lists "keep-alive"
+Q_TRANSFER      equ 32          ; a Transfer-Encoding header was seen
+Q_CLOSE         equ 64          ; Connection lists "close"
+Q_KEEP_ALIVE    equ 128         ; Connection lists "keep-alive"
+Q_HOST_BIT      equ 8           ; a Host header was seen
+Q_LENGTH_BIT    equ 9           ; a Content-Length header was seen
 
 LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes them lower case
 
@@ -49,13 +50,13 @@ parse_request:
         jne     .bad
         cmp     dword [rsi], 'GET '
         jne     .not_get
-        or      r10d, Q_GET
+        or      r10b, Q_GET
 .not_get:
         cmp     dword [rsi], 'HEAD'
         jne     .target
         cmp     byte [rsi + 4], ' '
         jne     .target
-        or      r10d, Q_HEAD
+        or      r10b, Q_HEAD
 .target:
         lea     rsi, [rcx + 1]
         cmp     byte [rsi], '/'
@@ -123,23 +124,22 @@ parse_request:
         jnz     .route
         mov     rbx, rcx
 .route:
-        sub     rbx, rsi                        ; path length
-        cmp     rbx, 1
+        sub     ebx, esi                        ; path length (lengths within the input fit 32 bits)
+        cmp     ebx, 1
         ja      .not_root                       ; "/", or the empty path of an absolute-form target
-        or      r10d, Q_PAGE
+        or      r10b, Q_PAGE
 .not_root:
-        cmp     rbx, 7
+        cmp     ebx, 7
         jne     .version
         cmp     dword [rsi], '/hea'
         jne     .version
         cmp     dword [rsi + 3], 'alth'
         jne     .version
-        or      r10d, Q_HEALTH
+        or      r10b, Q_HEALTH
 .version:
         lea     rsi, [rcx + 1]                  ; "HTTP/d.d" and the line's end
-        mov     rax, rdx
-        sub     rax, rsi
-        cmp     rax, 8
+        lea     rax, [rsi + 8]
+        cmp     rax, rdx
         jne     .bad
         cmp     dword [rsi], 'HTTP'
         jne     .bad
@@ -159,7 +159,7 @@ parse_request:
         je      .header
         cmp     ax, 0x0101                      ; 1.1
         jne     .unsupported
-        or      r10d, Q_V11
+        or      r10b, Q_V11
 
 .header:
         mov     rsi, rbp
@@ -194,8 +194,8 @@ parse_request:
         je      .bad
         jmp     .value_char
 .value_end:
-        mov     rcx, rbx
-        sub     rcx, rsi                        ; name length
+        mov     ecx, ebx
+        sub     ecx, esi                        ; name length
         mov     r8, LOWER_8
         cmp     ecx, 4
         je      .host
@@ -219,14 +219,14 @@ parse_request:
         or      al, r8b
         cmp     al, 'g'
         jne     .header
-        or      r10d, Q_TRANSFER
+        or      r10b, Q_TRANSFER
         jmp     .header
 .host:
         mov     eax, [rsi]
         or      eax, r8d
         cmp     eax, 'host'
         jne     .header
-        bts     r10d, 5                         ; Q_HOST; a second Host is an error
+        bts     r10d, Q_HOST_BIT                ; a second Host is an error
         jc      .bad
         jmp     .header
 .content_length:
@@ -240,7 +240,7 @@ parse_request:
         mov     rcx, 't-length'
         cmp     rax, rcx
         jne     .header
-        bts     r10d, 6                         ; Q_LENGTH; a second Content-Length is an error
+        bts     r10d, Q_LENGTH_BIT              ; a second Content-Length is an error
         jc      .bad
         lea     rsi, [rbx + 1]
         call    skip_spaces
@@ -257,10 +257,10 @@ parse_request:
         inc     rsi
         jmp     .digit
 .digits_end:
-        sub     rbx, rsi
-        neg     rbx                             ; digits
+        sub     ebx, esi
+        neg     ebx                             ; digits
         jz      .bad
-        cmp     rbx, 15
+        cmp     ebx, 15
         ja      .bad
         call    skip_spaces
         cmp     rsi, rdx
@@ -293,8 +293,8 @@ parse_request:
         call    is_separator
         jne     .token_char
 .token_end:
-        mov     rax, rcx
-        sub     rax, rsi                        ; token length
+        mov     eax, ecx
+        sub     eax, esi                        ; token length
         cmp     eax, 5
         jne     .keep_alive
         mov     eax, [rsi]
@@ -305,7 +305,7 @@ parse_request:
         or      al, r8b
         cmp     al, 'e'
         jne     .token_done
-        or      r10d, Q_CLOSE
+        or      r10b, Q_CLOSE
         jmp     .token_done
 .keep_alive:
         cmp     eax, 10
@@ -319,7 +319,7 @@ parse_request:
         or      ax, r8w
         cmp     ax, 've'
         jne     .token_done
-        or      r10d, Q_KEEP_ALIVE
+        or      r10b, Q_KEEP_ALIVE
 .token_done:
         mov     rsi, rcx
         jmp     .token
@@ -328,19 +328,18 @@ parse_request:
         jmp     .token
 
 .head_end:
-        test    r10d, Q_TRANSFER
-        jnz     .not_implemented
-        test    r10d, Q_V11
-        jz      .keep_1_0
-        test    r10d, Q_HOST                    ; HTTP/1.1 requires Host
-        jz      .bad
         xor     r8d, r8d
-        test    r10d, Q_CLOSE
+        test    r10b, Q_TRANSFER
+        jnz     .not_implemented
+        test    r10b, Q_V11
+        jz      .keep_1_0
+        bt      r10d, Q_HOST_BIT                ; HTTP/1.1 requires Host
+        jnc     .bad
+        test    r10b, Q_CLOSE
         jnz     .close
         jmp     .draining
 .keep_1_0:
-        xor     r8d, r8d
-        test    r10d, Q_KEEP_ALIVE
+        test    r10b, Q_KEEP_ALIVE
         jz      .close
 .draining:
         cmp     byte [draining], 0
@@ -348,39 +347,38 @@ parse_request:
 .close:
         mov     r8d, R_CLOSE
 .method_flags:
-        test    r10d, Q_HEAD
+        test    r10b, Q_HEAD
         jz      .choose
         or      r8d, R_HEAD
 .choose:
         mov     eax, response_404
-        test    r10d, Q_PAGE | Q_HEALTH
+        test    r10b, Q_PAGE | Q_HEALTH
         jz      .done
         mov     eax, response_405
-        test    r10d, Q_GET | Q_HEAD
+        test    r10b, Q_GET | Q_HEAD
         jz      .done
         mov     eax, response_page
-        test    r10d, Q_PAGE
+        test    r10b, Q_PAGE
         jnz     .done
         mov     eax, response_health
         cmp     byte [draining], 0
         je      .done
         mov     eax, response_503
 .done:
-        mov     rdx, rbp
-        sub     rdx, r11
+        mov     edx, ebp
+        sub     edx, r11d
+.return:
         pop     rbp
         pop     rbx
         ret
 
 .incomplete:
-        mov     rax, rdi
-        sub     rax, r11
-        cmp     rax, HEAD_MAX
+        mov     eax, edi
+        sub     eax, r11d
+        cmp     eax, HEAD_MAX
         jae     .too_large
         xor     eax, eax
-        pop     rbp
-        pop     rbx
-        ret
+        jmp     .return
 .too_large:
         mov     eax, response_431
         jmp     .error
@@ -396,9 +394,7 @@ parse_request:
         mov     r8d, R_CLOSE | R_LINGER
         xor     r9d, r9d
         xor     edx, edx
-        pop     rbp
-        pop     rbx
-        ret
+        jmp     .return
 
 ; next_line: finds the end of the line that starts at rsi.
 ; IN: rsi = line start, rdi = end of input

@@ -22,20 +22,16 @@ serve:
         mov     eax, MAX_FDS
 .set_limit:
         mov     [rlimit], rax
-        xor     edi, edi
-        mov     esi, RLIMIT_NOFILE
-        mov     edx, rlimit
+        mov     edx, rlimit                     ; rdi (0) and rsi (RLIMIT_NOFILE) are kept by the syscall
         xor     r10d, r10d
         sys     SYS_prlimit64
 
         ; Timeouts in ticks, plus two: now_tick is read only at ticks, whose phase is arbitrary, so a timer set
         ; between two ticks must wait one more not to fire early.
-        mov     eax, [cfg_keepalive]
-        imul    eax, eax, 1000 / TICK_MS
+        imul    eax, [cfg_keepalive], 1000 / TICK_MS
         add     eax, 2
         mov     [keepalive_ticks], eax
-        mov     eax, [cfg_header_timeout]
-        imul    eax, eax, 1000 / TICK_MS
+        imul    eax, [cfg_header_timeout], 1000 / TICK_MS
         add     eax, 2
         mov     [header_ticks], eax
         ; Every worker's listener exists before the startup line, so the line means that all of them accept.
@@ -174,21 +170,20 @@ open_listener:
 .in_use:
         mov     esi, msg_port
         mov     edx, msg_port_len
-        call    print_error
-        mov     edi, 2
-        call    print_port
-        mov     esi, msg_in_use
-        mov     edx, msg_in_use_len
-        jmp     .finish
+        mov     r8d, msg_in_use                 ; what follows PORT (print_port keeps r8 and r10)
+        mov     r10d, msg_in_use_len
+        jmp     .report
 .fail:
         mov     esi, msg_cannot_listen
         mov     edx, msg_cannot_listen_len
+        mov     r8d, newline
+        mov     r10d, 1
+.report:
         call    print_error
         mov     edi, 2
         call    print_port
-        mov     esi, newline
-        mov     edx, 1
-.finish:
+        mov     esi, r8d
+        mov     edx, r10d
         call    print_stderr
         mov     edi, 1
         jmp     exit

@@ -31,8 +31,7 @@ event_loop:
         mov     edx, every_tick
         xor     r10d, r10d
         sys     SYS_timerfd_settime
-        mov     edi, [timer_fd]
-        mov     esi, EPOLLIN
+        mov     esi, EPOLLIN                    ; edi is still the timer's descriptor
         call    watch
         ; The Date lines' fixed parts; update_clock writes the date between them.
         mov     rax, 'Date: '
@@ -68,14 +67,14 @@ event_loop:
         xor     r8d, r8d
         mov     r9d, 8
         sys     SYS_epoll_pwait
-        inc     dword [empty_polls]
+        xor     ecx, ecx                        ; empty_polls after events
         test    eax, eax
         jg      .events
+        mov     ecx, [empty_polls]
+        inc     ecx
         xor     eax, eax                        ; timeout or EINTR
-        jmp     .no_events
 .events:
-        mov     dword [empty_polls], 0
-.no_events:
+        mov     [empty_polls], ecx
         imul    eax, eax, EPOLL_EVENT_SIZE
         mov     ebp, events
         add     rax, rbp
@@ -140,20 +139,18 @@ update_clock:
         mov     edi, CLOCK_MONOTONIC
         mov     esi, timespec
         sys     SYS_clock_gettime
-        mov     rcx, [timespec]
-        imul    rcx, rcx, 1000
-        mov     rax, [timespec + 8]
+        mov     eax, [timespec + 8]             ; nanoseconds: below 10^9, so a 32-bit division
         xor     edx, edx
-        mov     esi, 1000000
-        div     rsi
+        mov     ecx, 1000000
+        div     ecx
+        imul    rcx, [timespec], 1000
         add     rax, rcx
         mov     [now_ms], rax
         mov     ecx, TICK_MS
         xor     edx, edx
         div     rcx
         mov     [now_tick], eax
-        xor     edi, edi                        ; CLOCK_REALTIME
-        mov     esi, timespec
+        xor     edi, edi                        ; CLOCK_REALTIME; rsi is still timespec
         sys     SYS_clock_gettime
         mov     eax, [timespec]
         cmp     eax, [date_second]
@@ -218,9 +215,7 @@ accept_connections:
         ; than leave the client waiting in the backlog.
         mov     edi, [spare_fd]
         sys     SYS_close
-        mov     edi, [listen_fd]
-        xor     esi, esi
-        xor     edx, edx
+        mov     edi, [listen_fd]                ; rsi and rdx are still 0 from the accept4 above
         xor     r10d, r10d
         sys     SYS_accept4
         mov     r13, rax
@@ -256,8 +251,7 @@ on_signal:
 .forward:
         cmp     r13d, [child_count]
         jae     .done
-        mov     eax, child_pids
-        mov     edi, [rax + r13*4]
+        mov     edi, [child_pids + r13*4]
         mov     esi, SIGTERM
         sys     SYS_kill
         inc     r13d
