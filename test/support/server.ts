@@ -1,7 +1,7 @@
 // Starts and stops the assembly server for tests: one binary per architecture (arm64 runs under
 // qemu-aarch64-static), each on a free loopback-reachable port, with a handle to signal, kill and observe it.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -56,7 +56,7 @@ export async function withoutIpv6(): Promise<string> {
   const source = path.join(repoRoot, 'test', 'support', 'without-ipv6.c');
   const program = path.join(repoRoot, 'build', 'test-support', 'without-ipv6');
   if (!existsSync(program) || statSync(program).mtimeMs < statSync(source).mtimeMs) {
-    await execa('mkdir', ['-p', path.dirname(program)]);
+    mkdirSync(path.dirname(program), { recursive: true });
     await execa('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', program, source]);
   }
   return program;
