@@ -61,25 +61,14 @@ fill_page() {
   wc -c < "$2" | tr -d ' \n' > "$(dirname "$2")/page-length.txt"
 }
 
-# tool NAME FALLBACK_ARCH: the cross tool if installed, else the native one when the host is that arch.
-tool() {
-  if command -v "$1" >/dev/null 2>&1; then echo "$1"
-  elif [ "$(uname -m)" = "$2" ]; then echo "${1#*-linux-gnu-}"
-  else fail "$1 not found (install binutils for $2, e.g. Debian's binutils-${2%%_64}-linux-gnu)"; fi
-}
-
-# link ARCH GEN_DIR OUT: assembles the entry file of ARCH with GEN_DIR on the include path and links OUT.
+# link ARCH GEN_DIR OUT: assembles the entry file of ARCH with GEN_DIR on the include path and links OUT
+# (asm/assemble.sh), then drops the section headers.
 link() {
   case $1 in
-    amd64)
-      nasm -f elf64 -I "$2/" -I asm/x86_64/ -o "$2/main.o" asm/x86_64/main.asm
-      ld=$(tool x86_64-linux-gnu-ld x86_64) ;;
-    arm64)
-      "$(tool aarch64-linux-gnu-as aarch64)" -I "$2" -I asm/arm64 -o "$2/main.o" asm/arm64/main.s
-      ld=$(tool aarch64-linux-gnu-ld aarch64) ;;
+    amd64) entry=asm/x86_64/main.asm ;;
+    arm64) entry=asm/arm64/main.s ;;
   esac
-  # -n: no page alignment between sections; -s: stripped; no build id, no separate code segment padding.
-  "$ld" -static -n -s --build-id=none -z noseparate-code -z norelro -o "$3" "$2/main.o"
+  sh asm/assemble.sh "$1" "$entry" "$3" "$2"
   drop_section_headers "$3"
 }
 

@@ -237,34 +237,17 @@ describe.each(archs)('%s: the Date header', (arch) => {
 
 const driverDir = path.join(repoRoot, 'build', 'test-date');
 
-/** A cross tool when installed, else the native one on a host of that architecture (as asm/build.sh does). */
-async function tool(name: string, hostArch: NodeJS.Architecture): Promise<string> {
-  const found = await execa('sh', ['-c', 'command -v "$1"', 'tool', name], { reject: false });
-  if (found.exitCode === 0) return name;
-  if (process.arch === hostArch) return name.replace(/^.*-linux-gnu-/, '');
-  throw new Error(`${name} not found (install binutils for ${hostArch}, as for asm/build.sh)`);
-}
-
-/** Assembles and links test/server/date/driver-<arch> into build/test-date/; returns the command to run it. */
+/** Assembles and links test/server/date/driver-<arch> into build/test-date/ (asm/assemble.sh, as the server is
+ * built); returns the command to run it. */
 async function buildDriver(arch: Arch): Promise<[string, string[]]> {
   mkdirSync(driverDir, { recursive: true });
   const name = arch === 'amd64' ? 'driver-x86_64' : 'driver-arm64';
-  const source = path.join(repoRoot, 'test', 'server', 'date', arch === 'amd64' ? `${name}.asm` : `${name}.s`);
-  if (!existsSync(source)) throw new Error(`${path.relative(repoRoot, source)} is missing: the format_date driver for ${arch}`);
-  const object = path.join(driverDir, `${name}.o`);
+  const source = path.join('test', 'server', 'date', arch === 'amd64' ? `${name}.asm` : `${name}.s`);
+  if (!existsSync(path.join(repoRoot, source))) throw new Error(`${source} is missing: the format_date driver for ${arch}`);
   const binary = path.join(driverDir, name);
-  const run = async (file: string, args: string[]) => {
-    const result = await execa(file, args, { cwd: repoRoot, reject: false, all: true });
-    if (result.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} failed (${result.exitCode}):\n${result.all}`);
-  };
-  if (arch === 'amd64') {
-    await run('nasm', ['-f', 'elf64', '-I', 'asm/x86_64/', '-o', object, source]);
-    await run(await tool('x86_64-linux-gnu-ld', 'x64'), ['-static', '-o', binary, object]);
-    return [binary, []];
-  }
-  await run(await tool('aarch64-linux-gnu-as', 'arm64'), ['-I', 'asm/arm64', '-o', object, source]);
-  await run(await tool('aarch64-linux-gnu-ld', 'arm64'), ['-static', '-o', binary, object]);
-  return [qemuAarch64, [binary]];
+  const result = await execa('sh', ['asm/assemble.sh', arch, source, binary], { cwd: repoRoot, reject: false, all: true });
+  if (result.exitCode !== 0) throw new Error(`asm/assemble.sh ${arch} ${source} failed (${result.exitCode}):\n${result.all}`);
+  return arch === 'amd64' ? [binary, []] : [qemuAarch64, [binary]];
 }
 
 const utc = (year: number, month: number, day: number, hours = 0, minutes = 0, seconds = 0) =>
