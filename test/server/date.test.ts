@@ -34,41 +34,46 @@ function goldenNames(name: string, options: { arch?: Arch; close?: boolean }): s
   return parseResponses(golden(name, options), () => 'unknown').responses[0].headers.map(([header]) => header);
 }
 
+/** When a Date may be: not before `sentAt` less `lagMs`, not after `receivedAt` (a Date is a whole second). */
+interface DateWindow {
+  sentAt: number;
+  receivedAt: number;
+  lagMs: number;
+}
+
+/** A response's one Date header, a valid IMF-fixdate within `window`; returns its time in ms since the epoch. */
+function dateOf(response: ParsedResponse, window: DateWindow, what: string): number {
+  const dates = response.headers.filter(([name]) => name.toLowerCase() === 'date');
+  expect(dates.length, `${what}: Date headers in ${JSON.stringify(response.headers.map(([name]) => name))}`).toBe(1);
+  const value = dates[0][1];
+  const time = checkDate(value, window.receivedAt);
+  expect(time, `${what}: Date ${value} is ${window.sentAt - time} ms before the request`).toBeGreaterThanOrEqual(window.sentAt - window.lagMs);
+  expect(time, `${what}: Date ${value} is after the answer arrived (${new Date(window.receivedAt).toISOString()})`).toBeLessThanOrEqual(window.receivedAt);
+  return time;
+}
+
 /**
- * Checks a response's Date header: exactly one, named `Date`, right before Content-Type and after the golden's
- * own headers (the header names equal the golden's), a valid IMF-fixdate, not before `sentAt` less lagMs and not
- * after `receivedAt` (the Date is a whole second, never rounded up). Returns its time in ms since the epoch.
+ * Checks a response's Date header where the golden has it: spelled `Date`, right before Content-Type and after the
+ * golden's own headers (the header names equal the golden's); then dateOf. Returns its time in ms since the epoch.
  */
 function expectDate(
   response: ParsedResponse | undefined,
   expected: { name: string; options?: { arch?: Arch; close?: boolean } },
-  window: { sentAt: number; receivedAt: number; lagMs: number },
+  window: DateWindow,
   what: string,
 ): number {
   expect(response, `${what}: no response`).toBeDefined();
   const names = response!.headers.map(([name]) => name);
-  const dates = response!.headers.filter(([name]) => name.toLowerCase() === 'date');
-  expect(dates.length, `${what}: Date headers in ${JSON.stringify(names)}`).toBe(1);
   const at = names.indexOf('Date');
   expect(at, `${what}: the header is spelled "Date"`).toBeGreaterThan(0);
   expect(names[at + 1], `${what}: Content-Type follows Date`).toBe('Content-Type');
   expect(names, `${what}: header order`).toEqual(goldenNames(expected.name, expected.options ?? {}));
-  const time = checkDate(dates[0][1], window.receivedAt);
-  expect(time, `${what}: Date ${dates[0][1]} is ${window.sentAt - time} ms before the request`).toBeGreaterThanOrEqual(window.sentAt - window.lagMs);
-  expect(time, `${what}: Date ${dates[0][1]} is after the answer arrived (${new Date(window.receivedAt).toISOString()})`).toBeLessThanOrEqual(window.receivedAt);
-  return time;
+  return dateOf(response!, window, what);
 }
 
-/** The Date values of a stream of responses, in ms, checked against the test's clock. */
+/** The Date values of a stream of responses, in ms, each checked by dateOf. */
 function datesOf(responses: ParsedResponse[], sentAt: number, receivedAt: number, lag: number): number[] {
-  return responses.map((response, index) => {
-    const values = response.headers.filter(([name]) => name === 'Date').map(([, value]) => value);
-    expect(values.length, `response ${index}: Date headers`).toBe(1);
-    const time = checkDate(values[0], receivedAt);
-    expect(time, `response ${index}: Date ${values[0]}`).toBeGreaterThanOrEqual(sentAt - lag);
-    expect(time, `response ${index}: Date ${values[0]}`).toBeLessThanOrEqual(receivedAt);
-    return time;
-  });
+  return responses.map((response, index) => dateOf(response, { sentAt, receivedAt, lagMs: lag }, `response ${index}`));
 }
 
 function expectNonDecreasing(times: number[], what: string) {
