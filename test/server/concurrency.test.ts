@@ -64,14 +64,7 @@ describe.each(archs)('%s: concurrency and timeouts (point 5)', (arch) => {
     await connection.write(request('GET', '/').repeat(count));
     // Read in short bursts with pauses, so the server's writes keep hitting a full socket buffer.
     const expectedLength = count * pageResponse(arch).length;
-    const started = performance.now();
-    while (connection.receivedLength < expectedLength && performance.now() - started < 30_000 * slow) {
-      await sleep(150);
-      connection.socket.resume();
-      await sleep(5);
-      connection.socket.pause();
-    }
-    connection.socket.resume();
+    await connection.readInBursts({ pauseMs: 150, until: () => connection.receivedLength >= expectedLength, timeoutMs: 30_000 * slow });
     await connection.waitFor(() => connection.receivedLength >= expectedLength, 5000 * slow);
     const received = connection.received();
     expect(received.length).toBe(expectedLength);

@@ -90,6 +90,27 @@ export class RawConnection {
     return this.chunks[0] ?? Buffer.alloc(0);
   }
 
+  /**
+   * Reads like a slow client, from a paused socket: every `pauseMs` it reads for `burstMs`, so the sender's
+   * writes keep finding a full socket buffer; `bursts` times, or until `until()` holds or `timeoutMs` passes. Then
+   * it reads on normally. Returns the bytes received by the end of each pause.
+   */
+  async readInBursts(options: { pauseMs: number; bursts?: number; until?: () => boolean; timeoutMs: number; burstMs?: number }): Promise<number[]> {
+    const { pauseMs, bursts = Infinity, until = () => false, timeoutMs, burstMs = 5 } = options;
+    const arrived: number[] = [];
+    const started = performance.now();
+    this.socket.pause();
+    while (arrived.length < bursts && !until() && performance.now() - started < timeoutMs) {
+      await sleep(pauseMs);
+      arrived.push(this.total);
+      this.socket.resume();
+      await sleep(burstMs);
+      this.socket.pause();
+    }
+    this.socket.resume();
+    return arrived;
+  }
+
   get receivedLength(): number {
     return this.total;
   }
