@@ -38,7 +38,7 @@ event_loop:
         ldr     w0, [state, #timer_fd]
         mov     w1, #EPOLLIN
         bl      watch
-        // The Date lines' fixed parts; update_clock writes the date between them.
+        // The Date lines' fixed parts; update_date writes the date between them.
         mov     x0, #0x6144                     // "Date: ", and two bytes the date covers
         movk    x0, #0x6574, lsl #16
         movk    x0, #0x203a, lsl #32
@@ -49,6 +49,7 @@ event_loop:
         stur    x0, [x2, #date_scratch - date_line]
         sturh   w1, [x2, #date_scratch - date_line + DATE_LINE_LEN - 2]
         bl      update_clock
+        bl      update_date
 .Lloop_wait:
         // Sleep until an event, while draining at most until the delay's end.
         mov     w3, #-1
@@ -125,14 +126,13 @@ watch:
         sys     epoll_ctl
         ret
 
-// update_clock: reads the monotonic clock into now_ms and now_tick, and the wall clock into date_line when its
-// second has changed (format_date, as a tail call: now_ms is returned in a register it keeps).
-// OUT: x9 = now_ms   CLOBBERS: x0-x8
+// update_clock: reads the monotonic clock into now_ms and now_tick.
+// OUT: x9 = now_ms   CLOBBERS: x0-x3, x8
 update_clock:
         mov     w0, #CLOCK_MONOTONIC
         add     x1, state, #timespec
         sys     clock_gettime
-        ldp     x0, x3, [x1]                    // (x1 is still timespec for the second call)
+        ldp     x0, x3, [x1]
         mov     x2, #1000
         udiv    x3, x3, x2                      // nanoseconds to milliseconds
         udiv    x3, x3, x2
@@ -141,7 +141,14 @@ update_clock:
         mov     x2, #TICK_MS
         udiv    x3, x9, x2
         str     w3, [state, #now_tick]
+        ret
+
+// update_date: renews date_line from the wall clock when its second has changed. The tick calls it, so new
+// responses' Date is at most one tick behind and the busy path never reads the clock.
+// CLOBBERS: x0-x8
+update_date:
         mov     w0, #CLOCK_REALTIME
+        add     x1, state, #timespec
         sys     clock_gettime
         ldr     w0, [state, #timespec]          // the seconds as u32: valid until 2106
         ldr     w2, [state, #date_second]
@@ -250,7 +257,7 @@ on_signal:
 .Lsignal_done:
         ret
 
-// on_tick: the timer descriptor's tick has passed: reads the clock and runs the connection timers.
+// on_tick: the timer descriptor's tick has passed: reads the clocks (the Date too) and runs the connection timers.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 on_tick:
         str     x30, [sp, #-16]!
@@ -259,6 +266,7 @@ on_tick:
         mov     x2, #8
         sys     read
         bl      update_clock
+        bl      update_date
         b       .Lsweep_start                   // with the return address on the stack
 
 // sweep_timers: acts on every connection whose timer has fired (see on_timeout).

@@ -41,7 +41,7 @@ spare_fd:       .skip 4         // held back for accepting (and closing) when de
 empty_polls:    .skip 4         // polls in a row that found nothing
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
-date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_clock
+date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date
 date_scratch:   .skip DATE_LINE_LEN // an older second's Date line, for a response finished late
 STATE_SIZE:
 

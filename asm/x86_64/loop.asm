@@ -33,13 +33,14 @@ event_loop:
         sys     SYS_timerfd_settime
         mov     esi, EPOLLIN                    ; edi is still the timer's descriptor
         call    watch
-        ; The Date lines' fixed parts; update_clock writes the date between them.
+        ; The Date lines' fixed parts; update_date writes the date between them.
         mov     rax, 'Date: '
         mov     [date_line], rax
         mov     [date_scratch], rax
         mov     word [date_line + DATE_LINE_LEN - 2], 0x0a0d
         mov     word [date_scratch + DATE_LINE_LEN - 2], 0x0a0d
         call    update_clock
+        call    update_date
 .wait:
         ; Sleep until an event; while draining, at most until the delay's end.
         mov     r10d, -1
@@ -133,8 +134,8 @@ watch:
         sys     SYS_epoll_ctl
         ret
 
-; update_clock: reads the monotonic clock into now_ms and now_tick, and the wall clock into date_line.
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+; update_clock: reads the monotonic clock into now_ms and now_tick.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 update_clock:
         mov     edi, CLOCK_MONOTONIC
         mov     esi, timespec
@@ -150,14 +151,21 @@ update_clock:
         xor     edx, edx
         div     rcx
         mov     [now_tick], eax
-        xor     edi, edi                        ; CLOCK_REALTIME; rsi is still timespec
+        ret
+
+; update_date: renews date_line from the wall clock when its second has changed. The tick calls it, so new
+; responses' Date is at most one tick behind and the busy path never reads the clock.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+update_date:
+        xor     edi, edi                        ; CLOCK_REALTIME
+        mov     esi, timespec
         sys     SYS_clock_gettime
         mov     eax, [timespec]
         cmp     eax, [date_second]
         je      .same_second
         mov     [date_second], eax
         mov     edi, date_line + DATE_PREFIX_LEN
-        call    format_date
+        jmp     format_date
 .same_second:
         ret
 
@@ -230,7 +238,7 @@ accept_connections:
 
 ; on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
 ; signal on to the workers.
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11, r13
 on_signal:
         mov     edi, [signal_fd]
         mov     esi, siginfo
@@ -259,7 +267,7 @@ on_signal:
 .done:
         ret
 
-; on_tick: the timer descriptor's tick has passed: reads the clock and runs the connection timers.
+; on_tick: the timer descriptor's tick has passed: reads the clocks (the Date too) and runs the connection timers.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 on_tick:
         mov     edi, [timer_fd]
@@ -267,6 +275,7 @@ on_tick:
         mov     edx, 8
         sys     SYS_read
         call    update_clock
+        call    update_date
         ; fall through
 
 ; sweep_timers: acts on every connection whose timer has fired (see on_timeout).

@@ -39,7 +39,7 @@ child_pids:     resd WORKERS_MAX
 listen_fds:     resd WORKERS_MAX  ; every worker's listener, until each keeps its own
 spare_fd:       resd 1          ; held back for accepting (and closing) when descriptors run out
 siginfo:        resb SIGNALFD_INFO_SIZE
-date_line:      resb DATE_LINE_LEN  ; the Date line of new responses, renewed each second by update_clock
+date_line:      resb DATE_LINE_LEN  ; the Date line of new responses, renewed each second by update_date
 date_scratch:   resb DATE_LINE_LEN  ; an older second's Date line, for a response finished late
 events:         resb EVENTS_MAX * EPOLL_EVENT_SIZE
         alignb  16
