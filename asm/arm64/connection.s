@@ -7,11 +7,9 @@
         room    .req w26                        // on_readable: room left in read_buffer
         iovec   .req x9                         // the next iovec to fill
 
-// on_connection_event: handles one epoll event of a connection.
+// on_connection_event: handles one epoll event of a connection (open: the event loop checked its generation).
 // IN: conn, fd, ready (w22) = epoll events   CLOBBERS: x0-x15, x22-x24, x26
 on_connection_event:
-        ldr     w0, [conn, #C_DEADLINE]
-        cbz     w0, .Levent_done                // closed earlier in this batch of events
         tbnz    ready, #EPOLLERR_BIT, close_connection // reset: nothing more can be delivered
         // EPOLLHUP alone (both directions shut) may still leave input to read, and closing with unread input
         // sends a reset: it is read like any input, to its end.
@@ -94,11 +92,31 @@ serve_input:
         str     x2, [conn, #C_BODY]
         b       .Lserve_next
 .Lserve_parse:
+        // Empty lines between requests are skipped (RFC 9112 2.2): they start no head, so no head timer.
         adr     x1, read_buffer
         add     x1, x1, pos, uxtw
+        ldrb    w0, [x1]
+        cmp     w0, #10                         // LF
+        b.eq    .Lserve_empty_line
+        cmp     w0, #13                         // CR
+        b.ne    .Lserve_head
+        add     w0, pos, #1
+        cmp     w0, have
+        b.hs    .Lserve_head                    // a CR last: what follows it decides
+        ldrb    w0, [x1, #1]
+        cmp     w0, #10
+        b.ne    .Lserve_head
+        add     pos, pos, #1
+.Lserve_empty_line:
+        add     pos, pos, #1
+        b       .Lserve_next
+.Lserve_head:
         sub     w2, have, pos
         bl      parse_request
         cbz     x0, .Lserve_send                // the head is not complete yet
+        ldrb    w1, [conn, #C_FLAGS]
+        and     w1, w1, #~F_INHEAD              // the head is done: the next one gets a timer of its own
+        strb    w1, [conn, #C_FLAGS]
         add     pos, pos, w2
         str     x4, [conn, #C_BODY]
         str     w0, [entry, #E_RESP]
@@ -137,12 +155,18 @@ serve_input:
 .Lserve_timer:
         ldp     w1, w2, [state, #now_tick]      // and keepalive_ticks
         ldrh    w3, [conn, #C_CARRY]
-        cbnz    w3, .Lserve_in_request
+        cbnz    w3, .Lserve_in_head
         ldr     x3, [conn, #C_BODY]
-        cbnz    x3, .Lserve_in_request
+        cbnz    x3, .Lserve_in_body
         and     w0, w0, #~F_INHEAD
         b       .Lserve_set_timer
-.Lserve_in_request:
+.Lserve_in_body:
+        // A body must make progress every HEADER_TIMEOUT_SECONDS, however long it is. No carry is kept while a
+        // body arrives, so have is what this read brought.
+        cbz     have, .Lserve_reading
+        ldr     w2, [state, #header_ticks]
+        b       .Lserve_set_timer
+.Lserve_in_head:
         tbnz    w0, #F_INHEAD_BIT, .Lserve_reading // the head timer runs from the head's first byte
         orr     w0, w0, #F_INHEAD
         ldr     w2, [state, #header_ticks]
@@ -215,7 +239,7 @@ send_batch:
         b.ne    .Lbatch_find
         ldur    w1, [entry, #E_FLAGS - ENTRY_SIZE]
         ldr     x30, [sp], #16
-        tbnz    w1, #R_CLOSE_BIT, begin_close_stopped
+        tbnz    w1, #R_CLOSE_BIT, begin_close   // C = 1: the connection stops reading
         clear_carry
         ret
 .Lbatch_partial:
@@ -271,8 +295,9 @@ flush_pending:
         ldrb    w1, [conn, #C_RFLAGS]
         ldrb    w0, [conn, #C_FLAGS]
         tbz     w0, #F_LAST_BIT, 1f
-        orr     w1, w1, #R_CLOSE | R_LINGER
+        orr     w1, w1, #R_CLOSE
 1:      tbz     w1, #R_CLOSE_BIT, .Lreadable_again // answer the kept input, then read on
+        orr     w1, w1, #R_LINGER               // input that came while the response waited is unread
         b       begin_close
 .Lflush_done:
         ldr     x30, [sp], #16
@@ -357,11 +382,16 @@ append_part:
         add     w0, w0, w4
 1:      ret
 
-// begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
-// discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
-// IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x2, x8
+// begin_close: ends the connection after a closing response: half-closes it and discards what the client still
+// sends for LINGER_TICKS, so that the client reads the response, not a reset (docs/server.md). A client that has
+// sent its FIN, with all before it read, is closed at once: nothing more can come.
+// IN: conn, fd, w1 = R_* flags of the response (none pending): R_LINGER when input may be waiting unread
+// OUT: C = 1 (no longer reading)   CLOBBERS: x0-x2, x8
 begin_close:
-        tbz     w1, #R_LINGER_BIT, close_connection
+        tbnz    w1, #R_LINGER_BIT, 1f
+        ldrb    w0, [conn, #C_FLAGS]
+        tbnz    w0, #F_EOF_BIT, close_connection
+1:      mov     w2, w1                          // the flags: shutdown takes w1
         mov     w0, fd
         mov     w1, #SHUT_WR
         sys     shutdown
@@ -371,10 +401,12 @@ begin_close:
         ldr     w0, [state, #now_tick]
         add     w0, w0, #LINGER_TICKS
         str     w0, [conn, #C_DEADLINE]
-        // fall through: input may already be waiting, and epoll reports only new arrivals
+        tbnz    w2, #R_LINGER_BIT, discard_input // epoll reports only new arrivals, not input already waiting
+        set_carry
+        ret
 
 // discard_input: reads and drops the input of a lingering connection, closes it at end of input.
-// IN: conn, fd   CLOBBERS: x0-x2, x8
+// IN: conn, fd   OUT: C = 1 (no longer reading)   CLOBBERS: x0-x2, x8
 discard_input:
         mov     w0, fd
         adr     x1, read_buffer
@@ -385,27 +417,37 @@ discard_input:
         cmp     x0, #0
         b.gt    discard_input                   // until the socket is empty: epoll may not report its end
         b       close_connection                // end of input, or reset
-1:      ret
+1:      set_carry
+        ret
 
-// begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.
-// IN: as begin_close   OUT: C = 1   CLOBBERS: as begin_close, and x10 (the return address)
-begin_close_stopped:
-        mov     x10, x30
-        bl      begin_close
-        set_carry
-        ret     x10
-
-// close_connection: closes the descriptor and frees the record.
-// IN: conn, fd   CLOBBERS: x0, x8
+// close_connection: closes the descriptor and frees the record (its generation 0: later events of this
+// descriptor in the same batch are dropped, see event_loop).
+// IN: conn, fd   OUT: C = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: x0, x8
 close_connection:
         mov     w0, fd
         sys     close
         stp     xzr, xzr, [conn]
-        stp     xzr, xzr, [conn, #16]
+        stp     xzr, xzr, [conn, #16]           // and C_GEN
         ldr     w0, [state, #active]
         sub     w0, w0, #1
         str     w0, [state, #active]
+        set_carry
         ret
+
+// watch_connection: adds a new connection to the epoll set, for input, output and the client's half-close, with
+// a new generation in its events' data and in its record, so that none of its events can reach a connection that
+// gets its descriptor after it closed.
+// IN: conn, fd   CLOBBERS: x0-x3, x8
+watch_connection:
+        ldr     w0, [state, #generation]
+        adds    w0, w0, #1
+        cinc    w0, w0, eq                      // 0 is a free record's
+        str     w0, [state, #generation]
+        str     w0, [conn, #C_GEN]
+        orr     x0, x20, x0, lsl #32            // fd in the low half
+        mov     w1, #EPOLLIN | EPOLLOUT | EPOLLRDHUP
+        movk    w1, #EPOLLET >> 16, lsl #16
+        b       watch
 
 // on_timeout: the connection's timer fired: a request head that did not complete gets 408, an idle
 // connection, a stalled write, a body that stopped coming or a lingering close is closed.

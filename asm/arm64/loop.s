@@ -25,17 +25,13 @@ event_loop:
         ldr     w0, [state, #listen_fd]
         mov     w1, #EPOLLIN | EPOLLET
         bl      watch
-        // A tick every TICK_MS drives the connection timers, so the busy path never reads the clock.
+        // A tick every TICK_MS drives the connection timers while there are connections, so the busy path
+        // never reads the clock; it starts with the first event (start_tick).
         mov     w0, #CLOCK_MONOTONIC
         mov     w1, #SOCK_NONBLOCK              // TFD_NONBLOCK, TFD_CLOEXEC have the same values
         movk    w1, #SOCK_CLOEXEC >> 16, lsl #16
         sys     timerfd_create
         str     w0, [state, #timer_fd]
-        mov     w1, #0
-        adr     x2, every_tick
-        mov     x3, #0
-        sys     timerfd_settime
-        ldr     w0, [state, #timer_fd]
         mov     w1, #EPOLLIN
         bl      watch
         // The Date lines' fixed parts; update_date writes the date between them.
@@ -61,25 +57,20 @@ event_loop:
         subs    x3, x3, x9                      // x9 = now_ms
         csel    x3, x3, xzr, hs                 // the time left, 0 if none
 .Lloop_sleep:
-        // Under load the next request is microseconds away: poll a while before sleeping, so that the client
-        // need not wake this process for each request.
-        ldr     w0, [state, #empty_polls]
-        cmp     w0, #SPIN_POLLS
-        csel    x3, x3, xzr, hs
         ldr     w0, [state, #epoll_fd]
         add     x1, state, #events
         mov     w2, #EVENTS_MAX
         mov     x4, #0
         mov     x5, #8
         sys     epoll_pwait
-        ldr     w1, [state, #empty_polls]
-        add     w1, w1, #1
         cmp     w0, #0
-        csel    w1, w1, wzr, le                 // events: count the empty polls from 0 again
-        str     w1, [state, #empty_polls]
         csel    w0, w0, wzr, gt                 // timeout or EINTR: no events
         add     event, state, #events
         add     events_end, event, x0, lsl #EPOLL_EVENT_SHIFT
+        b.le    .Lloop_event
+        ldrb    w1, [state, #ticking]
+        cbnz    w1, .Lloop_event
+        bl      start_tick                      // awake after a sleep without connections
 .Lloop_event:
         // Each event goes to its handler with the return address set here, so every handler returns to the
         // next event.
@@ -88,6 +79,7 @@ event_loop:
         adr     x30, .Lloop_event
         ldr     fd, [event, #EPOLL_DATA]
         ldr     ready, [event]
+        ldr     w2, [event, #EPOLL_DATA + 4]    // a connection's generation (see watch_connection)
         add     event, event, #EPOLL_EVENT_SIZE
         ldr     w0, [state, #listen_fd]
         cmp     fd, w0
@@ -99,6 +91,11 @@ event_loop:
         b.eq    on_tick
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
+        // An event of a connection closed earlier in this batch (by the tick, say) must not reach a new
+        // connection that got its descriptor since: the generations differ (a free record's is 0).
+        ldr     w0, [conn, #C_GEN]
+        cmp     w0, w2
+        b.ne    .Lloop_event
         b       on_connection_event
 .Lloop_timers:
         ldrb    w0, [state, #draining]
@@ -115,8 +112,10 @@ event_loop:
         cbnz    w0, .Lloop_wait
         b       finish
 
-// watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
-// IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x3, x8
+// watch: adds a descriptor to the epoll set.
+// IN: x0 = the events' data: the descriptor in the low half, a connection's generation (or 0) in the high half;
+//     w1 = events
+// CLOBBERS: x0-x3, x8
 watch:
         stp     x1, x0, [state, #event_mask]    // events (and the padding), data
         mov     w2, w0
@@ -197,10 +196,7 @@ accept_connections:
         bl      on_readable
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Laccept_next
-        mov     w0, fd
-        mov     w1, #EPOLLIN | EPOLLOUT | EPOLLRDHUP
-        movk    w1, #EPOLLET >> 16, lsl #16
-        bl      watch
+        bl      watch_connection
         b       .Laccept_next
 .Laccept_refuse:
         sys     close
@@ -258,7 +254,8 @@ on_signal:
         ret
 
 // on_tick: the timer descriptor's tick has passed: reads the clocks (the Date too) and runs the connection timers.
-// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
+// With no connection left it stops the tick, so that an idle server sleeps until a client or a signal comes.
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
 on_tick:
         str     x30, [sp, #-16]!
         ldr     w0, [state, #timer_fd]
@@ -267,13 +264,41 @@ on_tick:
         sys     read
         bl      update_clock
         bl      update_date
-        b       .Lsweep_start                   // with the return address on the stack
+        bl      sweep_timers
+        ldr     x30, [sp], #16
+        ldr     w0, [state, #active]
+        cbnz    w0, 1f
+        strb    wzr, [state, #ticking]
+        adr     x2, no_tick
+        b       set_tick
+1:      ret
+
+// start_tick: starts the tick after a sleep without connections, and reads the clocks the stopped tick did not
+// (the deadlines of new connections count from now_tick, and their responses carry date_line).
+// CLOBBERS: x0-x9
+start_tick:
+        str     x30, [sp, #-16]!
+        bl      update_clock
+        bl      update_date
+        ldr     x30, [sp], #16
+        mov     w0, #1
+        strb    w0, [state, #ticking]
+        adr     x2, every_tick
+        // fall through
+
+// set_tick: sets the tick's timer: every_tick (a tick every TICK_MS, the first TICK_MS from now) or no_tick (off).
+// IN: x2 = the itimerspec   CLOBBERS: x0, x1, x3, x8
+set_tick:
+        ldr     w0, [state, #timer_fd]
+        mov     w1, #0
+        mov     x3, #0
+        sys     timerfd_settime
+        ret
 
 // sweep_timers: acts on every connection whose timer has fired (see on_timeout).
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
 sweep_timers:
         str     x30, [sp, #-16]!
-.Lsweep_start:
         adr     visit, .Lsweep_check
         b       for_each_connection             // returns through the frame above
 .Lsweep_check:
@@ -284,7 +309,7 @@ sweep_timers:
         ret
 
 // stop_accepting: ends the drain delay: closes the listener and every connection without a response in
-// flight, those with one close when it is sent.
+// flight, those with one close when it is sent, and those lingering after their last response when that ends.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x27
 stop_accepting:
         str     x30, [sp, #-16]!
@@ -298,10 +323,12 @@ stop_accepting:
         b       for_each_connection             // returns through the frame above
 .Lstop_one:
         ldr     w0, [conn, #C_RESP]
-        cbz     w0, close_connection
-        ldrb    w0, [conn, #C_FLAGS]
-        orr     w0, w0, #F_LAST                 // its R_CLOSE must not change: part of it is sent
-        strb    w0, [conn, #C_FLAGS]
+        ldrb    w1, [conn, #C_FLAGS]
+        cbnz    w0, 1f
+        tbz     w1, #F_LINGER_BIT, close_connection
+        ret                                     // lingering: closing now could reset its response (on_timeout closes it)
+1:      orr     w1, w1, #F_LAST                 // its R_CLOSE must not change: part of it is sent
+        strb    w1, [conn, #C_FLAGS]
         ret
 
 // for_each_connection: calls a routine for every open connection, then returns through the caller's frame.

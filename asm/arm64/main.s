@@ -15,7 +15,6 @@
         .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
         .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
-        .equ    SPIN_POLLS, 500         // empty polls after events before a blocking wait (about 0.1-0.2 ms)
         .equ    TICK_MS, 250            // the connection timers' resolution
         .equ    LINGER_TICKS, 2000 / TICK_MS + 2 // how long a half-closed connection may go on sending (2 s)
         .equ    WORKERS_MAX, 64
@@ -30,6 +29,7 @@
         .equ    C_RESP, 16              // word: pending response (descriptor address), 0 when none
         .equ    C_SENT, 20              // word: bytes of the pending response already sent
         .equ    C_DATE, 24              // word: the second in the pending response's Date (see flush_pending)
+        .equ    C_GEN, 28               // word: the generation its epoll events carry (see watch_connection), 0 when free
 
         .equ    F_LINGER_BIT, 0         // half-closed after a closing response, input is discarded
         .equ    F_INHEAD_BIT, 1         // the timer is the request-head timer

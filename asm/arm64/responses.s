@@ -110,6 +110,8 @@ probe_timeout:
         .xword  2, 0                            // struct timeval: 2 s
 every_tick:
         .xword  0, TICK_MS * 1000000, 0, TICK_MS * 1000000 // struct itimerspec: interval and first expiry
+no_tick:
+        .xword  0, 0, 0, 0                      // struct itimerspec: off
 one:
         .word   1
 

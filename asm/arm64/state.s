@@ -28,7 +28,7 @@ drain_end_ms:   .skip 8
 draining:       .skip 1         // a signal came: /health says 503, every response closes
 stopped:        .skip 1         // the drain delay is over: no listener, finishing the last responses
 ipv4_only:      .skip 1         // the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
-                .skip 1
+ticking:        .skip 1         // the tick is on (it stops while there is no connection)
 date_second:    .skip 4         // the Unix time date_line shows
 rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
@@ -38,7 +38,7 @@ child_count:    .skip 4         // workers this process started
 child_pids:     .skip 4 * WORKERS_MAX
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, until each keeps its own
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
-empty_polls:    .skip 4         // polls in a row that found nothing
+generation:     .skip 4         // of the connection watched last (see watch_connection)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date

@@ -1,11 +1,12 @@
 ; Connections: reading requests, writing responses (partial writes finished later), timers and closing.
 ; Every routine here takes rbx = the connection's record and r12d = its descriptor, and keeps both.
 
-; on_connection_event: handles one epoll event of a connection.
+%define conn    rbx                             ; the connection's record
+%define fd      r12d                            ; its descriptor
+
+; on_connection_event: handles one epoll event of a connection (open: the event loop checked its generation).
 ; IN: rbx, r12d, r13d = epoll events   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 on_connection_event:
-        cmp     dword [rbx + C_DEADLINE], 0
-        je      .done                           ; closed earlier in this batch of events
         test    r13d, EPOLLERR                  ; reset: nothing more can be delivered
         jnz     close_connection
         ; EPOLLHUP alone (both directions shut) may still leave input to read, and closing with unread input
@@ -88,12 +89,28 @@ serve_input:
         sub     [rbx + C_BODY], rax
         jmp     .next
 .parse:
+        ; Empty lines between requests are skipped (RFC 9112 2.2): they start no head, so no head timer.
+        cmp     byte [r14 + read_buffer], `\n`
+        je      .empty_line
+        cmp     byte [r14 + read_buffer], `\r`
+        jne     .head
+        lea     eax, [r14 + 1]
+        cmp     eax, r13d
+        jae     .head                           ; a CR last: what follows it decides
+        cmp     byte [r14 + read_buffer + 1], `\n`
+        jne     .head
+        inc     r14d
+.empty_line:
+        inc     r14d
+        jmp     .next
+.head:
         lea     esi, [r14 + read_buffer]
         mov     ecx, r13d
         sub     ecx, r14d
         call    parse_request
         test    rax, rax
         jz      .send                           ; the head is not complete yet
+        and     byte [rbx + C_FLAGS], ~F_INHEAD ; the head is done: the next one gets a timer of its own
         add     r14d, edx
         mov     [rbx + C_BODY], r9
         imul    edi, r15d, ENTRY_SIZE
@@ -138,13 +155,20 @@ serve_input:
 .timer:
         mov     eax, [now_tick]
         cmp     word [rbx + C_CARRY], 0
-        jne     .in_request
+        jne     .in_head
         cmp     qword [rbx + C_BODY], 0
-        jne     .in_request
+        jne     .in_body
         and     byte [rbx + C_FLAGS], ~F_INHEAD
         add     eax, [keepalive_ticks]
         jmp     .set_deadline
-.in_request:
+.in_body:
+        ; A body must make progress every HEADER_TIMEOUT_SECONDS, however long it is. No carry is kept while a
+        ; body arrives, so r13d is what this read brought.
+        test    r13d, r13d
+        jz      .reading
+        add     eax, [header_ticks]
+        jmp     .set_deadline
+.in_head:
         test    byte [rbx + C_FLAGS], F_INHEAD
         jnz     .reading                        ; the head timer runs from the head's first byte
         or      byte [rbx + C_FLAGS], F_INHEAD
@@ -254,21 +278,22 @@ flush_pending:
         movzx   edx, byte [rbx + C_RFLAGS]
         test    byte [rbx + C_FLAGS], F_LAST
         jz      .go_on
-        or      dl, R_CLOSE | R_LINGER
+        or      dl, R_CLOSE
 .go_on:
         test    dl, R_CLOSE
         jz      on_readable.again               ; answer the kept input, then read on
+        or      dl, R_LINGER                    ; input that came while the response waited is unread
         jmp     begin_close
 .done:
         ret
 
 ; start_write_timer: a pending write must make progress within HEADER_TIMEOUT_SECONDS.
-; IN: rbx   CLOBBERS: rax
+; IN: conn   OUT: CF = 0   CLOBBERS: rax
 start_write_timer:
         mov     eax, [now_tick]
         add     eax, [header_ticks]
-        mov     [rbx + C_DEADLINE], eax
-        and     byte [rbx + C_FLAGS], ~F_INHEAD
+        mov     [conn + C_DEADLINE], eax
+        and     byte [conn + C_FLAGS], ~F_INHEAD
         ret
 
 ; write_iovecs: writev of iovecs up to rdi; a failed connection is closed.
@@ -343,28 +368,35 @@ append_part:
 .skipped:
         ret
 
-; begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
-; discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
-; IN: rbx, r12d, edx = R_* flags of the response (none pending)   OUT: CF = 1 (no longer reading)
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; begin_close: ends the connection after a closing response: half-closes it and discards what the client still
+; sends for LINGER_TICKS, so that the client reads the response, not a reset (docs/server.md). A client that has
+; sent its FIN, with all before it read, is closed at once: nothing more can come.
+; IN: conn, fd, edx = R_* flags of the response (none pending): R_LINGER when input may be waiting unread
+; OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 begin_close:
         test    dl, R_LINGER
-        jz      close_connection
-        mov     edi, r12d
+        jnz     .half_close
+        test    byte [conn + C_FLAGS], F_EOF
+        jnz     close_connection
+.half_close:
+        mov     edi, fd
         mov     esi, SHUT_WR
         sys     SYS_shutdown
-        mov     dword [rbx + C_FLAGS], F_LINGER ; also clears C_RFLAGS (no response is pending) and C_CARRY
+        mov     dword [conn + C_FLAGS], F_LINGER ; also clears C_RFLAGS (no response is pending) and C_CARRY
         xor     eax, eax
-        mov     [rbx + C_BODY], rax
+        mov     [conn + C_BODY], rax
         mov     eax, [now_tick]
         add     eax, LINGER_TICKS
-        mov     [rbx + C_DEADLINE], eax
-        ; fall through: input may already be waiting, and epoll reports only new arrivals
+        mov     [conn + C_DEADLINE], eax
+        test    dl, R_LINGER
+        jnz     discard_input                   ; epoll reports only new arrivals, not input already waiting
+        stc
+        ret
 
 ; discard_input: reads and drops the input of a lingering connection; closes it at end of input.
-; IN: rbx, r12d   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; IN: conn, fd   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
 discard_input:
-        mov     edi, r12d
+        mov     edi, fd
         mov     esi, read_buffer
         mov     edx, HEAD_MAX
         sys     SYS_read
@@ -377,32 +409,54 @@ discard_input:
         stc
         ret
 
-; close_connection: closes the descriptor and frees the record.
-; IN: rbx, r12d   OUT: CF = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: rax, rcx, r11
+; close_connection: closes the descriptor and frees the record (its generation 0: later events of this
+; descriptor in the same batch are dropped, see event_loop).
+; IN: conn, fd   OUT: CF = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: rax, rcx, rdi, r11
 close_connection:
-        mov     edi, r12d
+        mov     edi, fd
         sys     SYS_close
         xor     eax, eax
-        mov     [rbx + C_DEADLINE], rax
-        mov     [rbx + C_BODY], rax
-        mov     [rbx + C_RESP], rax
-        mov     [rbx + C_DATE], rax             ; and the four spare bytes after it
+        mov     [conn + C_DEADLINE], rax
+        mov     [conn + C_BODY], rax
+        mov     [conn + C_RESP], rax
+        mov     [conn + C_DATE], rax            ; and C_GEN
         dec     dword [active]
         stc
         ret
 
+; watch_connection: adds a new connection to the epoll set, for input, output and the client's half-close, with
+; a new generation in its events' data and in its record, so that none of its events can reach a connection that
+; gets its descriptor after it closed.
+; IN: conn, fd   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+watch_connection:
+        mov     eax, [generation]
+        inc     eax
+        jnz     .numbered
+        inc     eax                             ; 0 is a free record's
+.numbered:
+        mov     [generation], eax
+        mov     [conn + C_GEN], eax
+        shl     rax, 32
+        mov     edi, fd
+        or      rdi, rax
+        mov     esi, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+        jmp     watch
+
 ; on_timeout: the connection's timer fired: a request head that did not complete gets 408; an idle
 ; connection, a stalled write, a body that stopped coming or a lingering close is closed.
-; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
+; IN: conn, fd   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 on_timeout:
-        cmp     dword [rbx + C_RESP], 0
+        cmp     dword [conn + C_RESP], 0
         jne     close_connection
-        test    byte [rbx + C_FLAGS], F_LINGER
+        test    byte [conn + C_FLAGS], F_LINGER
         jnz     close_connection
-        cmp     word [rbx + C_CARRY], 0
+        cmp     word [conn + C_CARRY], 0
         je      close_connection
-        mov     qword [rbx + C_RESP], response_408 ; and C_SENT = 0
-        mov     byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER
+        mov     qword [conn + C_RESP], response_408 ; and C_SENT = 0
+        mov     byte [conn + C_RFLAGS], R_CLOSE | R_LINGER
         mov     eax, [date_second]
-        mov     [rbx + C_DATE], eax
+        mov     [conn + C_DATE], eax
         jmp     flush_pending
+
+%undef  conn
+%undef  fd

@@ -1,5 +1,10 @@
 ; The event loop: readiness from epoll, new connections, signals, timers and the graceful shutdown.
 
+%define event   rbp                             ; the next epoll event to handle
+%define ready   r13d                            ; the epoll events of a connection
+%define conn    rbx                             ; the connection's record
+%define fd      r12d                            ; its descriptor
+
 ; event_loop: the worker's main loop.
 ; IN: [listen_fd] open   OUT: never returns (ends through finish)
 event_loop:
@@ -21,17 +26,14 @@ event_loop:
         mov     edi, [listen_fd]
         mov     esi, EPOLLIN | EPOLLET
         call    watch
-        ; A tick every TICK_MS drives the connection timers, so the busy path never reads the clock.
+        ; A tick every TICK_MS drives the connection timers while there are connections, so the busy path
+        ; never reads the clock; it starts with the first event (start_tick).
         mov     edi, CLOCK_MONOTONIC
         mov     esi, SOCK_NONBLOCK | SOCK_CLOEXEC ; TFD_NONBLOCK, TFD_CLOEXEC have the same values
         sys     SYS_timerfd_create
         mov     [timer_fd], eax
         mov     edi, eax
-        xor     esi, esi
-        mov     edx, every_tick
-        xor     r10d, r10d
-        sys     SYS_timerfd_settime
-        mov     esi, EPOLLIN                    ; edi is still the timer's descriptor
+        mov     esi, EPOLLIN
         call    watch
         ; The Date lines' fixed parts; update_date writes the date between them.
         mov     rax, 'Date: '
@@ -56,45 +58,47 @@ event_loop:
 .remaining:
         mov     r10d, eax
 .sleep:
-        ; Under load the next request is microseconds away: poll a while before sleeping, so that the client
-        ; need not wake this process for each request.
-        cmp     dword [empty_polls], SPIN_POLLS
-        jae     .block
-        xor     r10d, r10d
-.block:
         mov     edi, [epoll_fd]
         mov     esi, events
         mov     edx, EVENTS_MAX
         xor     r8d, r8d
         mov     r9d, 8
         sys     SYS_epoll_pwait
-        xor     ecx, ecx                        ; empty_polls after events
         test    eax, eax
         jg      .events
-        mov     ecx, [empty_polls]
-        inc     ecx
         xor     eax, eax                        ; timeout or EINTR
+        jmp     .dispatch
 .events:
-        mov     [empty_polls], ecx
+        cmp     byte [ticking], 0
+        jne     .dispatch
+        push    rax
+        call    start_tick                      ; awake after a sleep without connections
+        pop     rax
+.dispatch:
         imul    eax, eax, EPOLL_EVENT_SIZE
-        mov     ebp, events
-        add     rax, rbp
+        mov     event, events
+        add     rax, event
         push    rax                             ; end of the events
 .event:
-        cmp     rbp, [rsp]
+        cmp     event, [rsp]
         jae     .timers
-        mov     r12d, [rbp + EPOLL_DATA]
-        mov     r13d, [rbp]
-        add     rbp, EPOLL_EVENT_SIZE
-        cmp     r12d, [listen_fd]
+        mov     fd, [event + EPOLL_DATA]
+        mov     ready, [event]
+        mov     r14d, [event + EPOLL_DATA + 4]  ; a connection's generation (see watch_connection)
+        add     event, EPOLL_EVENT_SIZE
+        cmp     fd, [listen_fd]
         je      .accept
-        cmp     r12d, [signal_fd]
+        cmp     fd, [signal_fd]
         je      .signal
-        cmp     r12d, [timer_fd]
+        cmp     fd, [timer_fd]
         je      .tick
-        mov     ebx, r12d
+        mov     ebx, fd
         shl     ebx, CONN_SHIFT
-        add     rbx, conns
+        add     conn, conns
+        ; An event of a connection closed earlier in this batch (by the tick, say) must not reach a new
+        ; connection that got its descriptor since: the generations differ (a free record's is 0).
+        cmp     r14d, [conn + C_GEN]
+        jne     .event
         call    on_connection_event
         jmp     .event
 .accept:
@@ -122,11 +126,13 @@ event_loop:
         jne     .wait
         jmp     finish
 
-; watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
-; IN: edi = descriptor, esi = events   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+; watch: adds a descriptor to the epoll set.
+; IN: rdi = the events' data: the descriptor in the low half, a connection's generation (or 0) in the high half;
+;     esi = events
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 watch:
         mov     [event_mask], esi
-        mov     [event_mask + EPOLL_DATA], edi
+        mov     [event_mask + EPOLL_DATA], rdi
         mov     edx, edi
         mov     edi, [epoll_fd]
         mov     esi, EPOLL_CTL_ADD
@@ -208,9 +214,7 @@ accept_connections:
         call    on_readable
         cmp     dword [rbx + C_DEADLINE], 0
         je      accept_connections
-        mov     edi, r12d
-        mov     esi, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
-        call    watch
+        call    watch_connection
         jmp     accept_connections
 .refuse:
         mov     edi, eax
@@ -268,6 +272,7 @@ on_signal:
         ret
 
 ; on_tick: the timer descriptor's tick has passed: reads the clocks (the Date too) and runs the connection timers.
+; With no connection left it stops the tick, so that an idle server sleeps until a client or a signal comes.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 on_tick:
         mov     edi, [timer_fd]
@@ -276,7 +281,33 @@ on_tick:
         sys     SYS_read
         call    update_clock
         call    update_date
+        call    sweep_timers
+        cmp     dword [active], 0
+        jne     .ticking
+        mov     byte [ticking], 0
+        mov     edx, no_tick
+        jmp     set_tick
+.ticking:
+        ret
+
+; start_tick: starts the tick after a sleep without connections, and reads the clocks the stopped tick did not
+; (the deadlines of new connections count from now_tick, and their responses carry date_line).
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+start_tick:
+        call    update_clock
+        call    update_date
+        mov     byte [ticking], 1
+        mov     edx, every_tick
         ; fall through
+
+; set_tick: sets the tick's timer: every_tick (a tick every TICK_MS, the first TICK_MS from now) or no_tick (off).
+; IN: edx = the itimerspec   CLOBBERS: rax, rcx, rsi, rdi, r10, r11
+set_tick:
+        mov     edi, [timer_fd]
+        xor     esi, esi
+        xor     r10d, r10d
+        sys     SYS_timerfd_settime
+        ret
 
 ; sweep_timers: acts on every connection whose timer has fired (see on_timeout).
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
@@ -284,13 +315,13 @@ sweep_timers:
         mov     eax, .check
         jmp     for_each_connection
 .check:
-        mov     eax, [rbx + C_DEADLINE]
+        mov     eax, [conn + C_DEADLINE]
         cmp     eax, [now_tick]
         jbe     on_timeout
         ret
 
 ; stop_accepting: ends the drain delay: closes the listener and every connection without a response in
-; flight; those with one close when it is sent.
+; flight; those with one close when it is sent, and those lingering after their last response when that ends.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 stop_accepting:
         mov     byte [stopped], 1
@@ -301,7 +332,11 @@ stop_accepting:
         jmp     for_each_connection
 .stop:
         cmp     dword [rbx + C_RESP], 0
-        je      close_connection
+        jne     .in_flight
+        test    byte [rbx + C_FLAGS], F_LINGER
+        jz      close_connection
+        ret                                     ; lingering: closing now could reset its response (on_timeout closes it)
+.in_flight:
         or      byte [rbx + C_FLAGS], F_LAST    ; its R_CLOSE must not change: part of it is sent
         ret
 
@@ -335,3 +370,8 @@ finish:
         jne     finish
         xor     edi, edi
         jmp     exit
+
+%undef  event
+%undef  ready
+%undef  conn
+%undef  fd

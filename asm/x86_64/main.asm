@@ -13,7 +13,6 @@ HEAD_MAX        equ 8192        ; the largest request head; also the read buffer
 HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
 BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
-SPIN_POLLS      equ 500         ; empty polls after events before a blocking wait (about 0.1-0.2 ms)
 TICK_MS         equ 250         ; the connection timers' resolution
 LINGER_TICKS    equ 2000 / TICK_MS + 2 ; how long a half-closed connection may go on sending (2 s)
 WORKERS_MAX     equ 64
@@ -28,6 +27,7 @@ C_BODY          equ 8           ; qword: request body bytes still to read and di
 C_RESP          equ 16          ; dword: pending response (descriptor address), 0 when none
 C_SENT          equ 20          ; dword: bytes of the pending response already sent
 C_DATE          equ 24          ; dword: the second in the pending response's Date (see flush_pending)
+C_GEN           equ 28          ; dword: the generation its epoll events carry (see watch_connection), 0 when free
 
 F_LINGER        equ 1           ; half-closed after a closing response; input is discarded
 F_INHEAD        equ 2           ; the timer is the request-head timer

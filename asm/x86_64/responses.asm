@@ -88,6 +88,8 @@ probe_timeout:
         dq      2, 0                            ; struct timeval: 2 s
 every_tick:
         dq      0, TICK_MS * 1000000, 0, TICK_MS * 1000000 ; struct itimerspec: interval and first expiry
+no_tick:
+        dq      0, 0, 0, 0                      ; struct itimerspec: off
 one:
         dd      1
 zero:

@@ -23,12 +23,13 @@ keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus two: a timer 
 header_ticks:   resd 1          ; HEADER_TIMEOUT_SECONDS likewise
 child_count:    resd 1
 date_second:    resd 1          ; the Unix time date_line shows
-empty_polls:    resd 1          ; polls in a row that found nothing
+generation:     resd 1          ; of the connection watched last (see watch_connection)
 now_ms:         resq 1
 drain_end_ms:   resq 1
 draining:       resb 1          ; a signal came: /health says 503, every response closes
 ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
+ticking:        resb 1          ; the tick is on (it stops while there is no connection)
         alignb  8
 rlimit:         resq 2
 timespec:       resq 2

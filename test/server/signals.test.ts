@@ -62,6 +62,7 @@ describe.each(archs)('%s: signals (point 7)', (arch) => {
     await existing.write(request('GET', '/health') + request('GET', '/health'));
     expect(await existing.waitForEnd(patience)).toBe('fin');
     expectBytes(existing.received(), Buffer.concat([golden('health'), golden('503')]));
+    existing.end(); // as clients do on the server's FIN: that ends the server's lingering close at once
 
     await expectExitAfter(server, signalledAt, 2000, 'SIGTERM, DRAIN_SECONDS=2');
     await expect(RawConnection.open(server.port)).rejects.toThrow(/ECONNREFUSED/);
