@@ -69,8 +69,22 @@ event_loop:
         add     events_end, event, x0, lsl #EPOLL_EVENT_SHIFT
         b.le    .Lloop_event
         ldrb    w1, [state, #ticking]
-        cbnz    w1, .Lloop_event
+        cbnz    w1, .Lloop_find_tick
         bl      start_tick                      // awake after a sleep without connections
+        b       .Lloop_event                    // (the tick was off: it is not in this batch)
+.Lloop_find_tick:
+        // A tick in this batch is taken first and its sweep last (see on_tick): a slow turn of the loop must
+        // not close a connection whose input waits in this batch, nor renew deadlines from a stale clock.
+        ldr     w1, [state, #timer_fd]
+        mov     x2, event
+1:      ldr     w0, [x2, #EPOLL_DATA]
+        add     x2, x2, #EPOLL_EVENT_SIZE
+        cmp     w0, w1
+        b.eq    2f
+        cmp     x2, events_end
+        b.lo    1b
+        b       .Lloop_event
+2:      bl      on_tick
 .Lloop_event:
         // Each event goes to its handler with the return address set here, so every handler returns to the
         // next event.
@@ -88,7 +102,7 @@ event_loop:
         cmp     fd, w0
         b.eq    on_signal
         cmp     fd, w1
-        b.eq    on_tick
+        b.eq    .Lloop_event                    // taken before the batch (on_tick)
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         // An event of a connection closed earlier in this batch (by the tick, say) must not reach a new
@@ -98,7 +112,10 @@ event_loop:
         b.ne    .Lloop_event
         b       on_connection_event
 .Lloop_timers:
-        ldrb    w0, [state, #draining]
+        ldrb    w0, [state, #tick_due]
+        cbz     w0, 1f
+        bl      end_tick
+1:      ldrb    w0, [state, #draining]
         cbz     w0, .Lloop_wait
         ldrb    w0, [state, #stopped]
         cbnz    w0, .Lloop_finished
@@ -253,17 +270,29 @@ on_signal:
 .Lsignal_done:
         ret
 
-// on_tick: the timer descriptor's tick has passed: reads the clocks (the Date too) and runs the connection timers.
-// With no connection left it stops the tick, so that an idle server sleeps until a client or a signal comes.
-// CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
+// on_tick: the tick's timer fired (its event is in this batch): reads it and the clocks (the Date too) before
+// the batch's other events are handled, so that the deadlines they set count from a clock at most a tick old
+// however late this turn of the loop comes; the timers' sweep waits for the batch's end (end_tick), so that it
+// closes no connection whose input is in this batch.
+// CLOBBERS: x0-x9
 on_tick:
         str     x30, [sp, #-16]!
         ldr     w0, [state, #timer_fd]
         add     x1, state, #timespec
         mov     x2, #8
         sys     read
+        mov     w0, #1
+        strb    w0, [state, #tick_due]
         bl      update_clock
-        bl      update_date
+        ldr     x30, [sp], #16
+        b       update_date
+
+// end_tick: after a batch with a tick: runs the connection timers, and stops the tick once no connection is left,
+// so that an idle server sleeps until a client or a signal comes.
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
+end_tick:
+        str     x30, [sp, #-16]!
+        strb    wzr, [state, #tick_due]
         bl      sweep_timers
         ldr     x30, [sp], #16
         ldr     w0, [state, #active]

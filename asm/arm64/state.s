@@ -39,6 +39,7 @@ child_pids:     .skip 4 * WORKERS_MAX
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, until each keeps its own
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
 generation:     .skip 4         // of the connection watched last (see watch_connection)
+tick_due:       .skip 4         // a byte: this batch has a tick, the timers' sweep follows its events (end_tick)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date

@@ -79,6 +79,17 @@ event_loop:
         mov     event, events
         add     rax, event
         push    rax                             ; end of the events
+        ; A tick in this batch is taken first and its sweep last (see on_tick): a slow turn of the loop must
+        ; not close a connection whose input waits in this batch, nor renew deadlines from a stale clock.
+        mov     ecx, [timer_fd]
+        mov     rsi, event
+.find_tick:
+        cmp     rsi, [rsp]
+        jae     .event
+        add     rsi, EPOLL_EVENT_SIZE
+        cmp     ecx, [rsi - EPOLL_EVENT_SIZE + EPOLL_DATA]
+        jne     .find_tick
+        call    on_tick
 .event:
         cmp     event, [rsp]
         jae     .timers
@@ -91,7 +102,7 @@ event_loop:
         cmp     fd, [signal_fd]
         je      .signal
         cmp     fd, [timer_fd]
-        je      .tick
+        je      .event                          ; taken before the batch (on_tick)
         mov     ebx, fd
         shl     ebx, CONN_SHIFT
         add     conn, conns
@@ -107,11 +118,12 @@ event_loop:
 .signal:
         call    on_signal
         jmp     .event
-.tick:
-        call    on_tick
-        jmp     .event
 .timers:
         pop     rax
+        cmp     byte [tick_due], 0
+        je      .drain
+        call    end_tick
+.drain:
         cmp     byte [draining], 0
         je      .wait
         cmp     byte [stopped], 0
@@ -271,16 +283,25 @@ on_signal:
 .done:
         ret
 
-; on_tick: the timer descriptor's tick has passed: reads the clocks (the Date too) and runs the connection timers.
-; With no connection left it stops the tick, so that an idle server sleeps until a client or a signal comes.
-; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+; on_tick: the tick's timer fired (its event is in this batch): reads it and the clocks (the Date too) before
+; the batch's other events are handled, so that the deadlines they set count from a clock at most a tick old
+; however late this turn of the loop comes; the timers' sweep waits for the batch's end (end_tick), so that it
+; closes no connection whose input is in this batch.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 on_tick:
         mov     edi, [timer_fd]
         mov     esi, timespec
         mov     edx, 8
         sys     SYS_read
+        mov     byte [tick_due], 1
         call    update_clock
-        call    update_date
+        jmp     update_date
+
+; end_tick: after a batch with a tick: runs the connection timers, and stops the tick once no connection is left,
+; so that an idle server sleeps until a client or a signal comes.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+end_tick:
+        mov     byte [tick_due], 0
         call    sweep_timers
         cmp     dword [active], 0
         jne     .ticking

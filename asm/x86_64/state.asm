@@ -30,6 +30,7 @@ draining:       resb 1          ; a signal came: /health says 503, every respons
 ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
 ticking:        resb 1          ; the tick is on (it stops while there is no connection)
+tick_due:       resb 1          ; this batch has a tick: the timers' sweep follows its events (end_tick)
         alignb  8
 rlimit:         resq 2
 timespec:       resq 2

@@ -49,6 +49,58 @@ describe.each(archs)('%s: interleavings in one epoll batch', (arch) => {
     expect(idle.receivedLength).toBe(0);
   });
 
+  describe('input in the same batch as the tick that finds its connection\'s deadline passed counts, if it came before', () => {
+    // The server is stopped just before a tick; the client's bytes arrive after that tick fired but before the
+    // deadline; the server goes on after the deadline. Its timers must judge by when input came, not by when a slow
+    // turn of the loop got to it: the tick's sweep runs after the batch's other events.
+    /**
+     * Sends `first` and waits for its answer, stops the server before a tick, sends `late` while it is stopped and
+     * continues it 1.8 s after the stop. Returns how long after the answer `late` went out; tries again (up to 5
+     * times, on a new connection) while that is not within `withinMs`, which the test's claim needs.
+     */
+    async function lateInput(server: ServerHandle, first: string, late: string, withinMs: number) {
+      for (let attempt = 1; ; attempt++) {
+        const connection = await open(server.port);
+        await connection.write(first);
+        await connection.waitForResponses(1, patience);
+        const answeredAt = performance.now();
+        let sentAfterMs = Infinity;
+        await whileStopped(server, {
+          beforeTickMs: 60,
+          stoppedMs: 1800,
+          moves: [{ atMs: 200, label: 'late input', run: () => { sentAfterMs = performance.now() - answeredAt; return connection.write(late); } }],
+        });
+        if (sentAfterMs <= withinMs || attempt === 5) return { connection, sentAfterMs };
+        connection.destroy();
+      }
+    }
+
+    it('a request sent before the keep-alive deadline is answered, not reset', async () => {
+      const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '1' } });
+      const { connection, sentAfterMs } = await lateInput(server, request('GET', '/health'), request('GET', '/nope'), 900);
+      const label = `request sent ${sentAfterMs.toFixed(0)} ms after the last answer (KEEPALIVE_SECONDS=1), the server continued 1.8 s after it stopped`;
+      console.log(`${arch}: ${label}`);
+      expect(sentAfterMs).toBeLessThanOrEqual(900);
+      await connection.waitForResponses(2, patience);
+      expectBytes(connection.received(), Buffer.concat([golden('health'), golden('404')]), label);
+      await expectServed(connection, 'the connection afterwards', 1);
+    });
+
+    it('a body\'s bytes sent before its progress deadline keep it alive', async () => {
+      const server = await startServer(arch, { env: { HEADER_TIMEOUT_SECONDS: '1' } });
+      const head = request('POST', '/health', ['Content-Length: 20']) + 'a'.repeat(5);
+      const { connection, sentAfterMs } = await lateInput(server, head, 'b'.repeat(5), 900);
+      const label = `body bytes sent ${sentAfterMs.toFixed(0)} ms after the last (HEADER_TIMEOUT_SECONDS=1), the server continued 1.8 s after it stopped`;
+      console.log(`${arch}: ${label}`);
+      expect(sentAfterMs).toBeLessThanOrEqual(900);
+      await sleep(100 * slow);
+      await connection.write('c'.repeat(10) + request('GET', '/health'));
+      await connection.waitForResponses(2, patience);
+      expectBytes(connection.received(), Buffer.concat([golden('405'), golden('health')]), label);
+      expect(connection.ending).toBe('open');
+    });
+  });
+
   /**
    * One scenario: the events `first` and `second` land in one batch in that order, with a witness connection
    * accepted between them. A timeout is the keep-alive expiry of connection T at the tick; close, half-close and
@@ -107,7 +159,7 @@ describe.each(archs)('%s: interleavings in one epoll batch', (arch) => {
     };
     const moves = [act(first, 20), act(second, 600)].filter((move): move is Move => move !== undefined);
     moves.push({ atMs: 350, label: 'witness', run: async () => void (witness = await open(server.port)) });
-    await whileStopped(server, { beforeTickMs: first === 'timeout' ? 10 : 150, stoppedMs: 1200, moves });
+    await whileStopped(server, { beforeTickMs: first === 'timeout' ? 40 : 150, stoppedMs: 1200, moves });
     await sleep(50 * slow);
 
     await expectServed(witness!, `${label}: the witness accepted in between`);

@@ -42,7 +42,7 @@ export async function stopBeforeTick(server: ServerHandle, beforeTickMs: number)
     if (wait >= 8) {
       await sleep(wait - 4);
       const check = msToNextTick(server.pid);
-      if (check !== undefined && Math.abs(check - beforeTickMs) <= 15) return server.signal('SIGSTOP');
+      if (check !== undefined && Math.abs(check - beforeTickMs) <= 25) return server.signal('SIGSTOP');
     } else {
       await sleep(left + 2); // past this tick: aim at the next one
     }
