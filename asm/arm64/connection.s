@@ -466,3 +466,9 @@ on_timeout:
         ldr     w0, [state, #date_second]
         stp     wzr, w0, [conn, #C_SENT]        // and C_DATE: the 408 carries the current Date
         b       flush_pending
+
+        .unreq  have
+        .unreq  pos
+        .unreq  gathered
+        .unreq  room
+        .unreq  iovec

@@ -390,3 +390,7 @@ finish:
         b.ne    finish
         mov     w0, #0
         b       exit
+
+        .unreq  event
+        .unreq  events_end
+        .unreq  visit                           // (ready stays: on_connection_event reads it)
