@@ -54,16 +54,18 @@ describe.each(archs)('%s: interleavings in one epoll batch', (arch) => {
     // deadline; the server goes on after the deadline. Its timers must judge by when input came, not by when a slow
     // turn of the loop got to it: the tick's sweep runs after the batch's other events.
     /**
-     * Sends `first` and waits for its answer, stops the server before a tick, sends `late` while it is stopped and
-     * continues it 1.8 s after the stop. Returns how long after the answer `late` went out; tries again (up to 5
-     * times, on a new connection) while that is not within `withinMs`, which the test's claim needs.
+     * Sends `first` and waits for its answer (if `answered`), stops the server before a tick, sends `late` while it
+     * is stopped and continues it 1.8 s after the stop. Returns how long after the answer (else after `first`) `late`
+     * went out; tries again (up to 5 times, on a new connection) while that is not within `withinMs`, which the
+     * test's claim needs.
      */
-    async function lateInput(server: ServerHandle, first: string, late: string, withinMs: number) {
+    async function lateInput(server: ServerHandle, first: string, late: string, withinMs: number, answered = true) {
       for (let attempt = 1; ; attempt++) {
         const connection = await open(server.port);
+        const firstAt = performance.now();
         await connection.write(first);
-        await connection.waitForResponses(1, patience);
-        const answeredAt = performance.now();
+        if (answered) await connection.waitForResponses(1, patience);
+        const answeredAt = answered ? performance.now() : firstAt;
         let sentAfterMs = Infinity;
         await whileStopped(server, {
           beforeTickMs: 60,
@@ -83,6 +85,18 @@ describe.each(archs)('%s: interleavings in one epoll batch', (arch) => {
       expect(sentAfterMs).toBeLessThanOrEqual(900);
       await connection.waitForResponses(2, patience);
       expectBytes(connection.received(), Buffer.concat([golden('health'), golden('404')]), label);
+      await expectServed(connection, 'the connection afterwards', 1);
+    });
+
+    it('a head completed before its deadline is answered, not 408', async () => {
+      const server = await startServer(arch, { env: { HEADER_TIMEOUT_SECONDS: '1' } });
+      const { connection, sentAfterMs } = await lateInput(server, 'GET /health HTTP/1.1\r\n', 'Host: a\r\n\r\n', 900, false);
+      const label = `the head's end sent ${sentAfterMs.toFixed(0)} ms after its first byte (HEADER_TIMEOUT_SECONDS=1), the server continued 1.8 s after it stopped`;
+      console.log(`${arch}: ${label}`);
+      expect(sentAfterMs).toBeLessThanOrEqual(900);
+      await connection.waitForResponses(1, patience);
+      await sleep(100 * slow);
+      expectBytes(connection.received(), golden('health'), label);
       await expectServed(connection, 'the connection afterwards', 1);
     });
 
