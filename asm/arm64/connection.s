@@ -124,8 +124,9 @@ serve_input:
         str     x4, [entry, #E_BODY]
         add     gathered, gathered, #1
         tbz     w3, #R_CLOSE_BIT, .Lserve_gathered
-        // Nothing after a closing response is read as a request. If more input is here or may follow, close
-        // gently: closing a socket with unread input sends a reset, which can destroy the response in flight.
+        // Nothing after a closing response is read as a request. If more input is here or may be waiting,
+        // begin_close discards it at once (closing a socket with unread input sends a reset, which can destroy
+        // the response in flight), what comes later, epoll reports.
         cmp     pos, have
         b.lo    .Lserve_linger
         cmp     have, #HEAD_MAX                 // a full buffer: more may wait in the socket

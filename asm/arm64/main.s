@@ -42,7 +42,7 @@
 
         .equ    R_HEAD_BIT, 0           // answer to HEAD: no body
         .equ    R_CLOSE_BIT, 1          // close the connection after this response
-        .equ    R_LINGER_BIT, 2         // ...by half-closing first: the client may still be sending
+        .equ    R_LINGER_BIT, 2         // ...with input perhaps waiting unread: discard it at once (see begin_close)
         .equ    R_HEAD, 1 << R_HEAD_BIT
         .equ    R_CLOSE, 1 << R_CLOSE_BIT
         .equ    R_LINGER, 1 << R_LINGER_BIT

@@ -126,8 +126,9 @@ serve_input:
         jb      .next
         jmp     .send
 .closing:
-        ; Nothing after a closing response is read as a request. If more input is here or may follow, close
-        ; gently: closing a socket with unread input sends a reset, which can destroy the response in flight.
+        ; Nothing after a closing response is read as a request. If more input is here or may be waiting,
+        ; begin_close discards it at once (closing a socket with unread input sends a reset, which can destroy
+        ; the response in flight); what comes later, epoll reports.
         cmp     r14d, r13d
         jb      .linger
         cmp     r13d, HEAD_MAX                  ; a full buffer: more may wait in the socket

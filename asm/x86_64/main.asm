@@ -36,7 +36,7 @@ F_LAST          equ 8           ; shutting down: close (gently) once the pending
 
 R_HEAD          equ 1           ; answer to HEAD: no body
 R_CLOSE         equ 2           ; close the connection after this response
-R_LINGER        equ 4           ; ...by half-closing first: the client may still be sending
+R_LINGER        equ 4           ; ...with input perhaps waiting unread: discard it at once (see begin_close)
 
 ; Batch entry: a response gathered for one writev, and where its request's head ended.
 E_RESP          equ 0           ; dword: response descriptor
