@@ -82,6 +82,10 @@ token_chars:
         .xword  0x03ff6cfa00000000, 0x57ffffffc7fffffe
 zero:                                           // (also an int 0 for setsockopt)
         .xword  0, 0                            // bytes 128-255
+// host_chars: bit c is set when byte c may appear as it is in a Host's reg-name or IPvFuture (RFC 3986
+// unreserved and sub-delims).
+host_chars:
+        .xword  0x2bff7fd200000000, 0x47fffffe87fffffe, 0, 0
 word_http:      .ascii  "\0http://"             // "http://" shifted as the parser compares it
 word_https:     .ascii  "https://"              // (the parser loads both with one ldp from token_chars)
 

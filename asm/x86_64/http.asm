@@ -15,10 +15,15 @@ Q_LENGTH_BIT    equ 9           ; a Content-Length header was seen
 
 LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes them lower case
 
+%if Q_HEAD != R_HEAD << 1
+%error "parse_request makes R_HEAD of Q_HEAD with one shift"
+%endif
+
 ; parse_request: parses one request head at the start of the input and chooses its response.
 ; IN:  rsi = the head's first byte, ecx = bytes available (> 0)
 ; OUT: rax = response descriptor, or 0 when the head is not complete yet
-;      edx = length of the head, r8d = R_* flags, r9 = body length to discard
+;      edx = length of the head; r8d = R_* flags (when the head is not complete: R_HEAD if it is a HEAD
+;      request's, so that a 408 for it has no body either); r9 = body length to discard
 ; CLOBBERS: rcx, rsi, rdi, r10, r11
 parse_request:
         push    rbx
@@ -28,6 +33,12 @@ parse_request:
         xor     r10d, r10d
         xor     r9d, r9d
 .request_line:
+        cmp     dword [rsi], 'HEAD'             ; known before the line ends: a 431 for HEAD has no body
+        jne     .not_head
+        cmp     byte [rsi + 4], ' '
+        jne     .not_head
+        or      r10b, Q_HEAD
+.not_head:
         call    next_line
         jc      .incomplete
         mov     rbp, rax
@@ -52,12 +63,6 @@ parse_request:
         jne     .not_get
         or      r10b, Q_GET
 .not_get:
-        cmp     dword [rsi], 'HEAD'
-        jne     .target
-        cmp     byte [rsi + 4], ' '
-        jne     .target
-        or      r10b, Q_HEAD
-.target:
         lea     rsi, [rcx + 1]
         cmp     byte [rsi], '/'
         je      .path
@@ -155,11 +160,11 @@ parse_request:
         sub     ah, '0'
         cmp     ah, 9
         ja      .bad
-        cmp     ax, 0x0001                      ; 1.0
-        je      .header
-        cmp     ax, 0x0101                      ; 1.1
-        jne     .unsupported
-        or      r10b, Q_V11
+        cmp     al, 1
+        jne     .unsupported                    ; 505 is for a major version (RFC 9110 15.6.6)
+        test    ah, ah
+        jz      .header                         ; 1.0
+        or      r10b, Q_V11                     ; 1.1, and 1.2-1.9 as 1.1 (RFC 9110 2.5)
 
 .header:
         mov     rsi, rbp
@@ -228,7 +233,11 @@ parse_request:
         jne     .header
         bts     r10d, Q_HOST_BIT                ; a second Host is an error
         jc      .bad
-        jmp     .header
+        lea     rsi, [rbx + 1]                  ; and so is an invalid value (RFC 9112 3.2)
+        call    skip_spaces
+        call    check_host
+        jc      .bad
+        jmp     .value_ends
 .content_length:
         mov     rax, [rsi]
         or      rax, r8
@@ -262,7 +271,8 @@ parse_request:
         jz      .bad
         cmp     ebx, 15
         ja      .bad
-        call    skip_spaces
+.value_ends:
+        call    skip_spaces                     ; only spaces and tabs may follow the value
         cmp     rsi, rdx
         jne     .bad
         jmp     .header
@@ -277,79 +287,80 @@ parse_request:
         cmp     ax, 'on'
         jne     .header
         lea     rsi, [rbx + 1]
-.token:
-        ; the value is a list of tokens separated by commas and spaces
+.element:
+        ; The value is a list (RFC 9110 5.6.1): elements between commas, with spaces and tabs around them; an
+        ; empty element matches nothing, and so does one with a space or tab inside.
+        call    skip_spaces
+        mov     rcx, rsi                        ; the element's start
+.element_char:
         cmp     rsi, rdx
-        jae     .header
-        mov     al, [rsi]
-        call    is_separator
-        je      .separator
-        mov     rcx, rsi
-.token_char:
-        inc     rcx
-        cmp     rcx, rdx
-        jae     .token_end
-        mov     al, [rcx]
-        call    is_separator
-        jne     .token_char
-.token_end:
-        mov     eax, ecx
-        sub     eax, esi                        ; token length
+        jae     .element_end
+        cmp     byte [rsi], ','
+        je      .element_end
+        inc     rsi
+        jmp     .element_char
+.element_end:
+        mov     rax, rsi                        ; back over the spaces and tabs before the comma
+.trim:
+        mov     bl, [rax - 1]
+        cmp     bl, ' '
+        je      .trim_one
+        cmp     bl, 9
+        jne     .trimmed
+.trim_one:
+        dec     rax                             ; (at the latest at the ':' or ',' before the element; an empty
+        jmp     .trim                           ; element's length may come out negative: no match)
+.trimmed:
+        sub     eax, ecx                        ; the element's length
         cmp     eax, 5
         jne     .keep_alive
-        mov     eax, [rsi]
+        mov     eax, [rcx]
         or      eax, r8d
         cmp     eax, 'clos'
-        jne     .token_done
-        mov     al, [rsi + 4]
+        jne     .element_done
+        mov     al, [rcx + 4]
         or      al, r8b
         cmp     al, 'e'
-        jne     .token_done
+        jne     .element_done
         or      r10b, Q_CLOSE
-        jmp     .token_done
+        jmp     .element_done
 .keep_alive:
         cmp     eax, 10
-        jne     .token_done
-        mov     rax, [rsi]
+        jne     .element_done
+        mov     rax, [rcx]
         or      rax, r8
         mov     rbx, 'keep-ali'
         cmp     rax, rbx
-        jne     .token_done
-        mov     ax, [rsi + 8]
+        jne     .element_done
+        mov     ax, [rcx + 8]
         or      ax, r8w
         cmp     ax, 've'
-        jne     .token_done
+        jne     .element_done
         or      r10b, Q_KEEP_ALIVE
-.token_done:
-        mov     rsi, rcx
-        jmp     .token
-.separator:
-        inc     rsi
-        jmp     .token
+.element_done:
+        inc     rsi                             ; past the comma (or the line's end: then done)
+        cmp     rsi, rdx
+        jbe     .element
+        jmp     .header
 
 .head_end:
-        xor     r8d, r8d
         test    r10b, Q_TRANSFER
         jnz     .not_implemented
         test    r10b, Q_V11
-        jz      .keep_1_0
+        jz      .persistence
         bt      r10d, Q_HOST_BIT                ; HTTP/1.1 requires Host
         jnc     .bad
-        test    r10b, Q_CLOSE
-        jnz     .close
-        jmp     .draining
-.keep_1_0:
-        test    r10b, Q_KEEP_ALIVE
-        jz      .close
-.draining:
-        cmp     byte [draining], 0
-        je      .method_flags
-.close:
+        or      r10b, Q_KEEP_ALIVE              ; and persists by default
+.persistence:
+        ; "close" wins in either version (RFC 9112 9.3); HTTP/1.0 persists only with "keep-alive"
         mov     r8d, R_CLOSE
-.method_flags:
-        test    r10b, Q_HEAD
+        test    r10b, Q_CLOSE
+        jnz     .choose
+        test    r10b, Q_KEEP_ALIVE
         jz      .choose
-        or      r8d, R_HEAD
+        cmp     byte [draining], 0
+        jne     .choose
+        xor     r8d, r8d
 .choose:
         mov     eax, response_404
         test    r10b, Q_PAGE | Q_HEALTH
@@ -367,6 +378,11 @@ parse_request:
 .done:
         mov     edx, ebp
         sub     edx, r11d
+.head_flag:
+        mov     ecx, r10d                       ; no body for HEAD, whatever the status (RFC 9110 9.3.2)
+        shr     ecx, 1
+        and     ecx, R_HEAD
+        or      r8d, ecx
 .return:
         pop     rbp
         pop     rbx
@@ -378,7 +394,8 @@ parse_request:
         cmp     eax, HEAD_MAX
         jae     .too_large
         xor     eax, eax
-        jmp     .return
+        xor     r8d, r8d
+        jmp     .head_flag
 .too_large:
         mov     eax, response_431
         jmp     .error
@@ -394,7 +411,174 @@ parse_request:
         mov     r8d, R_CLOSE | R_LINGER
         xor     r9d, r9d
         xor     edx, edx
-        jmp     .return
+        jmp     .head_flag
+
+; check_host: moves past a Host value's uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2): an IP-literal (an
+; IPv6 address or an IPvFuture in brackets), or a reg-name of unreserved, pct-encoded and sub-delims (an IPv4
+; address is one), possibly empty; then ":" and port digits, possibly none.
+; IN: rsi = the value's first byte, in a line that ends with CR or LF (which no rule here takes)
+; OUT: CF = 1 if the value does not start with one, else rsi = the first byte after it
+; CLOBBERS: rax, rbx, rcx, r8
+check_host:
+        cmp     byte [rsi], '['
+        je      .ip_literal
+.reg_name:
+        movzx   eax, byte [rsi]
+        bt      [host_chars], eax
+        jc      .reg_next
+        cmp     al, '%'
+        jne     .port
+        inc     rsi                             ; pct-encoded: "%" and two hex digits
+        call    check_hex_digit
+        jc      .invalid
+        inc     rsi
+        call    check_hex_digit
+        jc      .invalid
+.reg_next:
+        inc     rsi
+        jmp     .reg_name
+.ip_literal:
+        inc     rsi
+        mov     al, [rsi]
+        or      al, 0x20
+        cmp     al, 'v'
+        je      .future
+        ; IPv6address: up to 8 pieces of 1-4 hex digits between colons, one "::" standing for one or more
+        ; pieces, the last two pieces possibly an IPv4 address. cl counts the pieces, ch the "::".
+        xor     ecx, ecx
+        cmp     byte [rsi], ':'
+        jne     .piece
+        inc     rsi                             ; a leading ':' only as "::"
+        cmp     byte [rsi], ':'
+        jne     .invalid
+.gap:
+        test    ch, ch
+        jnz     .invalid                        ; a second "::"
+        inc     ch
+        inc     rsi
+        cmp     byte [rsi], ']'
+        je      .literal_end
+.piece:
+        mov     r8, rsi
+.piece_digit:
+        call    check_hex_digit
+        jc      .piece_end
+        inc     rsi
+        lea     rax, [r8 + 4]
+        cmp     rsi, rax
+        jb      .piece_digit
+.piece_end:
+        cmp     byte [rsi], '.'
+        je      .ipv4
+        cmp     rsi, r8
+        je      .invalid                        ; an empty piece
+        inc     cl
+        cmp     cl, 8
+        ja      .invalid
+        cmp     byte [rsi], ']'
+        je      .literal_end
+        cmp     byte [rsi], ':'
+        jne     .invalid
+        inc     rsi
+        cmp     byte [rsi], ':'
+        je      .gap
+        jmp     .piece
+.ipv4:
+        mov     rsi, r8                         ; four dec-octets: 0-255, no leading zeros
+        add     cl, 2
+        mov     r8d, 4
+.octet:
+        movzx   eax, byte [rsi]
+        sub     eax, '0'
+        cmp     eax, 9
+        ja      .invalid
+        inc     rsi
+        test    eax, eax
+        jz      .octet_end                      ; "0" is a whole octet
+.octet_digit:
+        movzx   ebx, byte [rsi]
+        sub     ebx, '0'
+        cmp     ebx, 9
+        ja      .octet_end
+        imul    eax, eax, 10
+        add     eax, ebx
+        inc     rsi
+        cmp     eax, 255
+        jbe     .octet_digit
+        jmp     .invalid
+.octet_end:
+        dec     r8d
+        jz      .literal_end
+        cmp     byte [rsi], '.'
+        jne     .invalid
+        inc     rsi
+        jmp     .octet
+.literal_end:
+        cmp     byte [rsi], ']'
+        jne     .invalid
+        add     cl, ch                          ; "::" stands for one piece at least
+        cmp     cl, 8
+        ja      .invalid
+        je      .literal_done
+        test    ch, ch
+        jz      .invalid                        ; fewer than 8 pieces without "::"
+        jmp     .literal_done
+.future:
+        inc     rsi                             ; IPvFuture: "v", hex digits, ".", then 1+ of
+        call    check_hex_digit                 ; unreserved, sub-delims and ":"
+        jc      .invalid
+.future_hex:
+        inc     rsi
+        call    check_hex_digit
+        jnc     .future_hex
+        cmp     byte [rsi], '.'
+        jne     .invalid
+        inc     rsi
+        cmp     byte [rsi], ']'
+        je      .invalid
+.future_char:
+        movzx   eax, byte [rsi]
+        cmp     al, ':'
+        je      .future_next
+        bt      [host_chars], eax
+        jnc     .future_end
+.future_next:
+        inc     rsi
+        jmp     .future_char
+.future_end:
+        cmp     byte [rsi], ']'
+        jne     .invalid
+.literal_done:
+        inc     rsi                             ; past the "]"
+.port:
+        cmp     byte [rsi], ':'
+        jne     .valid
+.port_digit:
+        inc     rsi
+        movzx   eax, byte [rsi]
+        sub     eax, '0'
+        cmp     eax, 9
+        jbe     .port_digit
+.valid:
+        clc
+        ret
+.invalid:
+        stc
+        ret
+
+; check_hex_digit: tells whether the byte at rsi is a hex digit.
+; IN: rsi, at a byte of a header value (no controls but HT)   OUT: CF = 1 if it is not one   CLOBBERS: eax
+check_hex_digit:
+        mov     al, [rsi]
+        or      al, 0x20                        ; lower-cases letters; digits have the bit (HT becomes ')')
+        sub     al, '0'
+        cmp     al, 10                          ; CF = 1: a digit
+        jb      .done
+        sub     al, 'a' - '0'
+        cmp     al, 6                           ; CF = 1: a letter a-f
+.done:
+        cmc
+        ret
 
 ; next_line: finds the end of the line that starts at rsi.
 ; IN: rsi = line start, rdi = end of input
@@ -435,16 +619,5 @@ skip_spaces:
 .skip:
         inc     rsi
         jmp     skip_spaces
-.done:
-        ret
-
-; is_separator: tells whether a byte separates list tokens (comma, space, tab).
-; IN: al   OUT: ZF = 1 if it does   CLOBBERS: nothing
-is_separator:
-        cmp     al, ','
-        je      .done
-        cmp     al, ' '
-        je      .done
-        cmp     al, 9
 .done:
         ret
