@@ -47,6 +47,8 @@
         .endif
 
 // parse_request: parses one request head at the start of the input and chooses its response.
+// The target is scanned once (every byte visible, and the first '?', where the path ends), then its form is
+// read from its start, as in the x86_64 tree.
 // IN:  x1 = the head's first byte, w2 = bytes available (> 0)
 // OUT: x0 = response descriptor, or 0 when the head is not complete yet
 //      w2 = length of the head; w3 = R_* flags (when the head is not complete: R_HEAD if it is a HEAD
