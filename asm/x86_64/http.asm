@@ -19,6 +19,9 @@ LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes
 %if Q_HEAD != R_HEAD << 1
 %error "parse_request makes R_HEAD of Q_HEAD with one shift"
 %endif
+%if (Q_GET | Q_HEAD | Q_V11 | Q_PAGE | Q_HEALTH | Q_TRANSFER | Q_CLOSE | Q_KEEP_ALIVE) > 0xff
+%error "the facts tested with `test` must fit facts_low"
+%endif
 
 ; Registers of the parser, named as in the arm64 tree.
 %define line            rsi     ; the line being parsed, then a cursor in it
