@@ -53,7 +53,7 @@
 // OUT: x0 = response descriptor, or 0 when the head is not complete yet
 //      w2 = length of the head; w3 = R_* flags (when the head is not complete: R_HEAD if it is a HEAD
 //      request's, so that a 408 for it has no body either); x4 = body length to discard
-// CLOBBERS: x1, x5-x7, x9-x14, x16
+// CLOBBERS: x1, x5-x7, x9-x14
 parse_request:
         str     x30, [sp, #-16]!
         mov     head, line
@@ -350,13 +350,13 @@ parse_request:
 // address is one), possibly empty; then ":" and port digits, possibly none.
 // IN: line (x1) = the value's first byte, in a line that ends with CR or LF (which no rule here takes)
 // OUT: C = 1 if the value does not start with one, else line = the first byte after it
-// CLOBBERS: x0, x3, x5, x9, x12, x13, x16 (its return address)
+// CLOBBERS: x0, x3, x5, x9, x12, x13
 check_host:
         pieces  .req w12                        // IPv6 pieces seen (an IPv4 address is two)
         gap     .req w13                        // whether "::" was seen
         start   .req x5                         // a piece's first byte, then the IPv4 octets still to come
         hosts   .req x3                         // host_chars
-        mov     x16, x30
+        str     x30, [sp, #-16]!
         adr     hosts, host_chars
         ldrb    w0, [line]
         cmp     w0, #'['
@@ -492,10 +492,12 @@ check_host:
         b.ls    1b
 .Lhost_valid:
         clear_carry
-        ret     x16
+        b       .Lhost_return
 .Lhost_invalid:
         set_carry
-        ret     x16
+.Lhost_return:
+        ldr     x30, [sp], #16
+        ret
         .unreq  pieces
         .unreq  gap
         .unreq  start
