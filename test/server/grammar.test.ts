@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawConnection, exchange, golden, request, show, sleep } from '../support/http.js';
-import { archs, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
+import { archs, eventually, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
 
 /** A golden response's head: what a HEAD request gets instead of the whole response. */
 export function headOnly(response: Buffer): Buffer {
@@ -223,7 +223,10 @@ describe.each(archs)('%s: grammar tables', (arch) => {
     it('503: HEAD /health while draining', async () => {
       const draining = await startServer(arch, { env: { DRAIN_SECONDS: '30' } });
       draining.signal('SIGTERM');
-      await sleep(300);
+      // The drain has begun once a GET /health says 503.
+      const drainingNow = async () =>
+        (await exchange(draining.port, request('GET', '/health'), { untilEnd: true, timeoutMs: patience })).responses[0]?.status === 503;
+      expect(await eventually(drainingNow, 10_000 * slowdown(arch), 100)).toBe(true);
       const result = await exchange(draining.port, request('HEAD', '/health'), { untilEnd: true, timeoutMs: patience, isHead: () => true });
       expect(show(result.bytes)).toBe(show(headOnly(golden('503'))));
       expect(result.ending).toBe('fin');
