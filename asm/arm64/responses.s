@@ -101,11 +101,6 @@ word_keep_ali:  .ascii  "keep-ali"
 word_get:       .ascii  "GET "
 word_host:      .ascii  "host"
 
-// Signal sets (bit n-1 for signal n).
-blocked_signals:
-        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1))
-watched_signals:
-        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         .xword  2, 0                            // struct timeval: 2 s
 every_tick:

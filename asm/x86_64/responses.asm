@@ -79,11 +79,6 @@ probe_request_len equ $ - probe_request
 token_chars:
         dq      0x03ff6cfa00000000, 0x57ffffffc7fffffe, 0, 0
 
-; Signal sets (bit n-1 for signal n).
-blocked_signals:
-        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1))
-watched_signals:
-        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         dq      2, 0                            ; struct timeval: 2 s
 every_tick:

@@ -278,6 +278,16 @@ export async function runBinary(
   };
 }
 
+/** A process that is gone or a zombie waiting to be reaped no longer serves. */
+export function processAlive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return false;
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Waits until check() is true, polling; returns false if it never became true before the deadline. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
   const end = performance.now() + timeoutMs;
