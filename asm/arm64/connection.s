@@ -26,13 +26,17 @@ on_connection_event:
 .Levent_done:
         ret
 
-// on_readable: reads what the client sent (after any input kept from before) and answers it.
+// on_readable: reads what the client sent (after any input kept from before) and answers it, at most
+// READS_PER_EVENT full reads in a row: then the connection goes back in epoll's queue (requeue), behind the
+// others that are ready, so one fast sender cannot hold the worker.
 // IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 on_readable:
         ldrb    w0, [conn, #C_FLAGS]
         tbnz    w0, #F_LINGER_BIT, discard_input
 .Lreadable_again:
         str     x30, [sp, #-16]!
+        mov     w0, #READS_PER_EVENT
+        strb    w0, [state, #reads_left]
 .Lreadable_next:
         ldrh    have, [conn, #C_CARRY]
         adr     x0, read_buffer
@@ -62,13 +66,29 @@ on_readable:
         cset    room, eq                        // now: the buffer was filled, read again
         bl      serve_input
         b.cs    .Lreadable_done                 // closed, lingering, or waiting to write
-        cbnz    room, .Lreadable_next
+        cbz     room, .Lreadable_done
+        ldrb    w0, [state, #reads_left]
+        subs    w0, w0, #1
+        strb    w0, [state, #reads_left]
+        b.ne    .Lreadable_next
+        ldr     x30, [sp], #16
+        b       requeue                         // more input may wait: after the other ready connections' turn
 .Lreadable_done:
         ldr     x30, [sp], #16
         ret
 .Lreadable_reset:
         ldr     x30, [sp], #16
         b       close_connection                // reset by the client
+
+// requeue: asks epoll to report the connection again: EPOLL_CTL_MOD re-arms it, so input already waiting is
+// reported anew, behind the events already queued (edge-triggered, nothing else would report it).
+// IN: conn, fd   CLOBBERS: x0-x4, x8
+requeue:
+        mov     w0, fd
+        mov     w1, #CONNECTION_EVENTS & 0xffff
+        movk    w1, #CONNECTION_EVENTS >> 16, lsl #16
+        mov     w4, #EPOLL_CTL_MOD
+        b       epoll_control
 
 // serve_input: answers every complete request in read_buffer, with one writev per batch, and keeps the rest.
 // IN: conn, fd, have = bytes in read_buffer

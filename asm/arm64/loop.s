@@ -114,12 +114,18 @@ event_loop:
         b       finish
 
 // watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
-// IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x3, x8
+// IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x4, x8
 watch:
+        mov     w4, #EPOLL_CTL_ADD
+        // fall through
+
+// epoll_control: adds or changes a descriptor in the epoll set, with the descriptor as the event's data.
+// IN: w0 = descriptor, w1 = events, w4 = EPOLL_CTL_ADD or EPOLL_CTL_MOD   CLOBBERS: x0-x3, x8
+epoll_control:
         stp     x1, x0, [state, #event_mask]    // events (and the padding), data
         mov     w2, w0
         ldr     w0, [state, #epoll_fd]
-        mov     w1, #EPOLL_CTL_ADD
+        mov     w1, w4
         add     x3, state, #event_mask
         sys     epoll_ctl
         ret
@@ -201,8 +207,8 @@ accept_connections:
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Laccept_next
         mov     w0, fd
-        mov     w1, #EPOLLIN | EPOLLOUT | EPOLLRDHUP
-        movk    w1, #EPOLLET >> 16, lsl #16
+        mov     w1, #CONNECTION_EVENTS & 0xffff
+        movk    w1, #CONNECTION_EVENTS >> 16, lsl #16
         bl      watch
         b       .Laccept_next
 .Laccept_refuse:

@@ -19,6 +19,7 @@
         .equ    TICK_MS, 250            // the connection timers' resolution
         .equ    LINGER_TICKS, 2000 / TICK_MS + 2 // how long a half-closed connection may go on sending (2 s)
         .equ    WORKERS_MAX, 64
+        .equ    READS_PER_EVENT, 8      // full reads of a connection in a row before the others' turn (64 KiB)
         .equ    ACCEPT_RETRY_MS, 100    // a failed accept (other than for descriptors) is tried again after this
 
 // Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.

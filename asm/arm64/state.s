@@ -43,6 +43,7 @@ child_pids:     .skip 4 * WORKERS_MAX // by worker index (from 1), 0 while a slo
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, a worker keeps only its own, at index 0
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
 empty_polls:    .skip 4         // polls in a row that found nothing
+reads_left:     .skip 4         // on_readable's full reads left before the connection is requeued (a byte)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date

@@ -21,12 +21,16 @@ on_connection_event:
 .done:
         ret
 
-; on_readable: reads what the client sent (after any input kept from before) and answers it.
+; on_readable: reads what the client sent (after any input kept from before) and answers it, at most
+; READS_PER_EVENT full reads in a row: then the connection goes back in epoll's queue (requeue), behind the
+; others that are ready, so one fast sender cannot hold the worker.
 ; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 on_readable:
         test    byte [rbx + C_FLAGS], F_LINGER
         jnz     discard_input
 .again:
+        mov     byte [reads_left], READS_PER_EVENT
+.next:
         movzx   ecx, word [rbx + C_CARRY]
         mov     r13d, ecx
         jrcxz   .read
@@ -60,9 +64,21 @@ on_readable:
         pop     r15
         jc      .done                           ; closed, lingering, or waiting to write
         test    r15b, r15b
-        jnz     .again
+        jz      .done
+        dec     byte [reads_left]
+        jnz     .next
+        jmp     requeue                         ; more input may wait: after the other ready connections' turn
 .done:
         ret
+
+; requeue: asks epoll to report the connection again: EPOLL_CTL_MOD re-arms it, so input already waiting is
+; reported anew, behind the events already queued (edge-triggered, nothing else would report it).
+; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+requeue:
+        mov     edi, r12d
+        mov     esi, CONNECTION_EVENTS
+        mov     eax, EPOLL_CTL_MOD
+        jmp     epoll_control
 
 ; serve_input: answers every complete request in read_buffer, with one writev per batch, and keeps the rest.
 ; IN: rbx, r12d, r13d = bytes in read_buffer

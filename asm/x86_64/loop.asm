@@ -122,11 +122,17 @@ event_loop:
 ; watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
 ; IN: edi = descriptor, esi = events   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 watch:
+        mov     eax, EPOLL_CTL_ADD
+        ; fall through
+
+; epoll_control: adds or changes a descriptor in the epoll set, with the descriptor as the event's data.
+; IN: edi = descriptor, esi = events, eax = EPOLL_CTL_ADD or EPOLL_CTL_MOD   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+epoll_control:
         mov     [event_mask], esi
         mov     [event_mask + EPOLL_DATA], edi
         mov     edx, edi
         mov     edi, [epoll_fd]
-        mov     esi, EPOLL_CTL_ADD
+        mov     esi, eax
         mov     r10d, event_mask
         sys     SYS_epoll_ctl
         ret
@@ -212,7 +218,7 @@ accept_connections:
         cmp     dword [rbx + C_DEADLINE], 0
         je      accept_connections
         mov     edi, r12d
-        mov     esi, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+        mov     esi, CONNECTION_EVENTS
         call    watch
         jmp     accept_connections
 .refuse:

@@ -17,6 +17,7 @@ SPIN_POLLS      equ 500         ; empty polls after events before a blocking wai
 TICK_MS         equ 250         ; the connection timers' resolution
 LINGER_TICKS    equ 2000 / TICK_MS + 2 ; how long a half-closed connection may go on sending (2 s)
 WORKERS_MAX     equ 64
+READS_PER_EVENT equ 8           ; full reads of a connection in a row before the others' turn (64 KiB)
 ACCEPT_RETRY_MS equ 100         ; a failed accept (other than for descriptors) is tried again after this
 
 ; Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.

@@ -32,6 +32,7 @@ last_start_ms:  resq 1          ; when replace_workers last started a worker
 draining:       resb 1          ; a signal came: /health says 503, every response closes
 ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
+reads_left:     resb 1          ; on_readable's full reads left before the connection is requeued
 crashed:        resb 1          ; a worker died of a signal or a status other than 0: the first process exits 1
         alignb  8
 rlimit:         resq 2
