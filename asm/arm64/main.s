@@ -119,3 +119,39 @@ _start:
         .include "probe.s"
         .include "responses.s"
         .include "state.s"
+
+// Layout the code relies on: a change that breaks it fails the build.
+        .if     C_RFLAGS != C_FLAGS + 1 || C_CARRY != C_FLAGS + 2
+        .error  "one word store at C_FLAGS sets C_FLAGS, C_RFLAGS and C_CARRY (accept_connections, begin_close)"
+        .endif
+        .if     C_RESP != C_BODY + 8 || C_SENT != C_RESP + 4 || C_DATE != C_SENT + 4
+        .error  "stp pairs: C_BODY and C_RESP/C_SENT (accept_connections), C_SENT and C_DATE (send_batch, on_timeout)"
+        .endif
+        .if     1 << CONN_SHIFT != 32
+        .error  "close_connection and become_worker clear a record with two stp of xzr pairs"
+        .endif
+        .if     HEAD_MAX != 1 << HEAD_SHIFT
+        .error  "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"
+        .endif
+        .if     E_FLAGS != E_RESP + 4
+        .error  "ldp w0, w1, [entry, #E_RESP] loads E_RESP and E_FLAGS"
+        .endif
+        .if     keepalive_ticks != now_tick + 4 || header_ticks != keepalive_ticks + 4
+        .error  "ldp/stp pairs: now_tick and keepalive_ticks, keepalive_ticks and header_ticks"
+        .endif
+        .if     cfg_header_timeout != cfg_keepalive + 4
+        .error  "serve converts both timeouts with one xword load and store"
+        .endif
+        .if     max_fd != active + 4 || timer_fd != signal_fd + 4 || stopped != draining + 1
+        .error  "pairs loaded at once: active and max_fd, signal_fd and timer_fd, draining and stopped"
+        .endif
+        .if     port_text_len != port_text + 8 || port_text % 8 != 0
+        .error  "print_port loads port_text and port_text_len with one ldp"
+        .endif
+        .if     event_mask % 8 != 0 || event_mask > 504
+        .error  "watch stores event_mask with an stp of x registers: a scaled offset, a multiple of 8 up to 504"
+        .endif
+        .if     EPOLL_DATA != 8 || EPOLL_EVENT_SIZE != 16
+        .error  "aarch64's struct epoll_event: u32 events, padding, u64 data at 8 (watch stores events and data as a pair)"
+        .endif
+

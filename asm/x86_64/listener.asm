@@ -315,11 +315,11 @@ open_listener:
         cmp     rax, -4095
         jae     .fail
         mov     [listen_fd], eax
-        mov     esi, SO_REUSEADDR               ; restart at once while old connections sit in TIME_WAIT
+        mov     edx, SO_REUSEADDR               ; restart at once while old connections sit in TIME_WAIT
         call    enable_option
         cmp     dword [cfg_workers], 1
         je      .bind
-        mov     esi, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
+        mov     edx, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
         call    enable_option
 .bind:
         xor     eax, eax                        ; 0.0.0.0, or the zero flowinfo of an IPv6 address
@@ -328,13 +328,10 @@ open_listener:
         cmp     byte [ipv4_only], 0
         jne     .bind_address
         mov     word [sockaddr], AF_INET6       ; [::]:PORT: the address and scope id after it stay zero
-        ; IPv4 connections too, whatever net.ipv6.bindv6only says.
-        mov     edi, [listen_fd]
-        mov     esi, IPPROTO_IPV6
+        mov     esi, IPPROTO_IPV6               ; IPv4 connections too, whatever net.ipv6.bindv6only says
         mov     edx, IPV6_V6ONLY
         mov     r10d, zero
-        mov     r8d, 4
-        sys     SYS_setsockopt
+        call    listener_option
         cmp     rax, -4095
         jae     .fail
         mov     edx, 28                         ; sizeof(struct sockaddr_in6)
@@ -374,18 +371,23 @@ open_listener:
         jmp     exit
 
 ; enable_option: sets a SOL_SOCKET option of the listener to 1.
-; IN: esi = option   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
+; IN: edx = option   OUT: rax = 0 or -errno   CLOBBERS: rcx, rsi, rdi, r8, r10, r11
 enable_option:
-        mov     edi, [listen_fd]
+        mov     esi, SOL_SOCKET
         mov     r10d, one
+        ; fall through
+
+; listener_option: sets an int option of the listener.
+; IN: esi = level, edx = option, r10 = its value   OUT: rax = 0 or -errno   CLOBBERS: rcx, rdi, r8, r11
+listener_option:
+        mov     edi, [listen_fd]
         mov     r8d, 4
         ; fall through
 
-; set_socket_option: sets a SOL_SOCKET option of a socket.
-; IN: edi = socket, esi = option, r10 = value, r8d = its length   CLOBBERS: rax, rcx, rdx, rsi, r11
+; set_socket_option: sets an option of a socket.
+; IN: edi = socket, esi = level, edx = option, r10 = value, r8d = its length   OUT: rax = 0 or -errno
+; CLOBBERS: rcx, r11
 set_socket_option:
-        mov     edx, esi
-        mov     esi, SOL_SOCKET
         sys     SYS_setsockopt
         ret
 

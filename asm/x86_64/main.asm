@@ -94,3 +94,24 @@ _start:
 %include "probe.asm"
 %include "responses.asm"
 %include "state.asm"
+
+; Layout the code relies on: a change that breaks it fails the build.
+%if C_RFLAGS != C_FLAGS + 1 || C_CARRY != C_FLAGS + 2
+%error "one dword store at C_FLAGS sets C_FLAGS, C_RFLAGS and C_CARRY (accept_connections, begin_close)"
+%endif
+%if C_SENT != C_RESP + 4
+%error "one qword store at C_RESP sets C_RESP and C_SENT (accept_connections, close_connection, on_timeout)"
+%endif
+%if C_DATE + 8 != 1 << CONN_SHIFT || C_BODY != 8 || C_RESP != 16
+%error "close_connection clears the record with four qword stores"
+%endif
+%if (1 << CONN_SHIFT) % 8 != 0
+%error "become_worker clears records in qwords"
+%endif
+%if HEAD_MAX != 1 << HEAD_SHIFT
+%error "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"
+%endif
+%if EPOLL_DATA != 4 || EPOLL_EVENT_SIZE != 12
+%error "x86_64's struct epoll_event is packed: u32 events, u64 data at 4"
+%endif
+
