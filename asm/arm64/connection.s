@@ -39,14 +39,40 @@ on_readable:
         strb    w0, [state, #reads_left]
 .Lreadable_next:
         ldrh    have, [conn, #C_CARRY]
-        adr     x0, read_buffer
         cbz     have, .Lreadable_read
-        adr     x1, carry_buffers               // the kept input goes first
-        add     x1, x1, x20, lsl #HEAD_SHIFT
         mov     w2, have
+        bl      carry_slot                      // the kept input goes first
+        mov     x1, x0
+        adr     x0, read_buffer
         bl      copy_bytes
+        // An unfinished head: what came since stays in the socket until the head's end is there, unless all of
+        // it fits a small slot (or the buffer would be full), so a slow client's head costs a small slot and
+        // the kernel's receive buffer, not a page of carry buffer.
+        ldrb    w1, [conn, #C_FLAGS]
+        tbnz    w1, #F_EOF_BIT, .Lreadable_read // the end of input: read, and close
+        ldr     x1, [conn, #C_BODY]
+        cbnz    x1, .Lreadable_read             // kept input after a pending response may be a body
+        mov     w0, fd
+        adr     x1, read_buffer
+        add     x1, x1, have, uxtw
+        mov     w2, #HEAD_MAX
+        sub     w2, w2, have
+        mov     w3, #MSG_PEEK
+        mov     x4, #0
+        mov     x5, #0
+        sys     recvfrom
+        cmp     x0, #0
+        b.le    .Lreadable_read                 // nothing new, the end, or an error: the read tells
+        add     w0, w0, have
+        cmp     w0, #SMALL_CARRY
+        b.ls    .Lreadable_read
+        cmp     w0, #HEAD_MAX
+        b.eq    .Lreadable_read                 // a full buffer: the parser decides (431)
+        bl      head_complete
+        b.cc    .Lreadable_done                 // not yet: wait for more input
 .Lreadable_read:
-        mov     x1, x0                          // after the kept input
+        adr     x1, read_buffer
+        add     x1, x1, have, uxtw              // after the kept input
         mov     w2, #HEAD_MAX
         sub     w2, w2, have
         mov     room, w2                        // a read that fills it may have left more behind
@@ -182,16 +208,17 @@ serve_input:
         ret
         .unreq  entry
 
-// keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry buffer.
-// IN: conn, fd, have, pos   CLOBBERS: x0-x3
+// keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry slot.
+// IN: conn, fd, have, pos   CLOBBERS: x0-x4
 keep_input:
         sub     w2, have, pos
         strh    w2, [conn, #C_CARRY]
         cbz     w2, 1f
+        mov     x4, x30
+        bl      carry_slot
+        mov     x30, x4
         adr     x1, read_buffer
         add     x1, x1, pos, uxtw
-        adr     x0, carry_buffers
-        add     x0, x0, x20, lsl #HEAD_SHIFT
         // fall through
 
 // copy_bytes: copies bytes forward.
@@ -202,6 +229,52 @@ copy_bytes:
         subs    w2, w2, #1
         b.ne    copy_bytes
 1:      ret
+
+// carry_slot: where a connection keeps input of a given length: a small slot (SMALL_CARRY bytes, 16 a page)
+// when it fits, else its large carry buffer (HEAD_MAX bytes).
+// IN: fd, w2 = the length   OUT: x0 = the slot
+carry_slot:
+        cmp     w2, #SMALL_CARRY
+        b.hi    1f
+        adrp    x0, small_carries
+        add     x0, x0, :lo12:small_carries
+        add     x0, x0, x20, lsl #SMALL_CARRY_SHIFT
+        ret
+1:      adrp    x0, carry_buffers
+        add     x0, x0, :lo12:carry_buffers
+        add     x0, x0, x20, lsl #HEAD_SHIFT
+        ret
+
+// head_complete: whether read_buffer[0, w0) holds the end of a request head, an empty line (LF LF, or LF CR LF).
+// IN: w0 = bytes (> 0)   OUT: C = 1 if it does   CLOBBERS: x0-x3
+head_complete:
+        adr     x1, read_buffer
+        add     x3, x1, w0, uxtw                // the end
+.Lcomplete_next:
+        cmp     x1, x3
+        b.hs    .Lcomplete_no
+        ldrb    w2, [x1], #1
+        cmp     w2, #10
+        b.ne    .Lcomplete_next
+        cmp     x1, x3                          // after an LF: LF, or CR LF
+        b.hs    .Lcomplete_no
+        ldrb    w2, [x1]
+        cmp     w2, #10
+        b.eq    .Lcomplete_yes
+        cmp     w2, #13
+        b.ne    .Lcomplete_next
+        add     x0, x1, #1
+        cmp     x0, x3
+        b.hs    .Lcomplete_no
+        ldrb    w2, [x0]
+        cmp     w2, #10
+        b.ne    .Lcomplete_next
+.Lcomplete_yes:
+        set_carry
+        ret
+.Lcomplete_no:
+        clear_carry
+        ret
 
 // send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
 // pending response, and the input after that response's request is kept to be answered later.

@@ -164,8 +164,9 @@ update_date:
 1:      ret
 
 // accept_connections: accepts every waiting connection, answers what it sent, and watches it. The listener is
-// edge-triggered, so it never returns with connections left in the backlog: out of descriptors it sheds them
-// (accepts and closes them at once), any other failure (ENOMEM, ENOBUFS, EPERM...) is retried at an alarm.
+// edge-triggered, so it never returns with connections left in the backlog: beyond MAX_CONNECTIONS or out of
+// descriptors it sheds them (accepts and closes them at once), any other failure (ENOMEM, ENOBUFS, EPERM...)
+// is retried at an alarm.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 accept_connections:
         str     x30, [sp, #-16]!
@@ -188,6 +189,10 @@ accept_connections:
         b.hs    .Laccept_retry_later
         cmp     w0, #MAX_FDS
         b.hs    .Laccept_refuse
+        ldr     w1, [state, #active]
+        ldr     w2, [state, #cfg_max_connections]
+        cmp     w1, w2
+        b.hs    .Laccept_refuse                 // MAX_CONNECTIONS open: closed at once
         mov     fd, w0
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT

@@ -11,8 +11,12 @@
         .include "syscalls.inc"
 
         .equ    MAX_FDS, 16384          // descriptors the connection table covers
+        .equ    MAX_CONNECTIONS, 16300  // the default and the highest MAX_CONNECTIONS (range_connections says it too):
+                                        // MAX_FDS less the descriptors of its own (listeners, epoll, signals, timer, spare)
         .equ    HEAD_MAX, 8192          // the largest request head, also the read buffer and each carry buffer
         .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
+        .equ    SMALL_CARRY, 256        // kept input up to this goes in a small slot, not a carry buffer
+        .equ    SMALL_CARRY_SHIFT, 8    // log2(SMALL_CARRY)
         .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
         .equ    SPIN_POLLS, 500         // empty polls after events before a blocking wait (about 0.1-0.2 ms)
@@ -130,6 +134,9 @@ _start:
         .if     1 << CONN_SHIFT != 32
         .error  "close_connection and become_worker clear a record with two stp of xzr pairs"
         .endif
+        .if     SMALL_CARRY != 1 << SMALL_CARRY_SHIFT
+        .error  "the small carry slots are indexed by shifting the descriptor by SMALL_CARRY_SHIFT"
+        .endif
         .if     HEAD_MAX != 1 << HEAD_SHIFT
         .error  "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"
         .endif
@@ -154,4 +161,6 @@ _start:
         .if     EPOLL_DATA != 8 || EPOLL_EVENT_SIZE != 16
         .error  "aarch64's struct epoll_event: u32 events, padding, u64 data at 8 (watch stores events and data as a pair)"
         .endif
-
+        .if     MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
+        .error  "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"
+        .endif

@@ -13,7 +13,9 @@ cfg_workers:    .skip 4
 cfg_drain:      .skip 4         // seconds
 cfg_keepalive:  .skip 4         // seconds
 cfg_header_timeout: .skip 4     // seconds
+cfg_max_connections: .skip 4    // open connections a worker keeps, those beyond are closed at once
 settings_end:
+                .skip 4         // keeps the pairs below 8-byte aligned
 listen_fd:      .skip 4
 epoll_fd:       .skip 4
 signal_fd:      .skip 4
@@ -61,3 +63,4 @@ read_buffer:    .skip HEAD_MAX + 16     // the slack lets the parser compare a w
         .balign 4096
 conns:          .skip MAX_FDS << CONN_SHIFT
 carry_buffers:  .skip MAX_FDS * HEAD_MAX
+small_carries:  .skip MAX_FDS * SMALL_CARRY

@@ -34,11 +34,34 @@ on_readable:
         movzx   ecx, word [rbx + C_CARRY]
         mov     r13d, ecx
         jrcxz   .read
-        mov     esi, r12d                       ; the kept input goes first
-        shl     esi, HEAD_SHIFT                 ; the carry buffers lie below 4 GiB, like all of .bss
-        add     esi, carry_buffers
+        call    carry_slot                      ; the kept input goes first
+        mov     esi, edi
         mov     edi, read_buffer
         rep     movsb
+        ; An unfinished head: what came since stays in the socket until the head's end is there, unless all of
+        ; it fits a small slot (or the buffer would be full), so a slow client's head costs a small slot and
+        ; the kernel's receive buffer, not a page of carry buffer.
+        test    byte [rbx + C_FLAGS], F_EOF
+        jnz     .read                           ; the end of input: read, and close
+        cmp     qword [rbx + C_BODY], 0
+        jne     .read                           ; kept input after a pending response may be a body
+        mov     edi, r12d
+        lea     esi, [r13 + read_buffer]
+        mov     edx, HEAD_MAX
+        sub     edx, r13d
+        mov     r10d, MSG_PEEK
+        xor     r8d, r8d
+        xor     r9d, r9d
+        sys     SYS_recvfrom
+        test    rax, rax
+        jle     .read                           ; nothing new, the end, or an error: the read tells
+        add     eax, r13d
+        cmp     eax, SMALL_CARRY
+        jbe     .read
+        cmp     eax, HEAD_MAX
+        je      .read                           ; a full buffer: the parser decides (431)
+        call    head_complete
+        jnc     .done                           ; not yet: wait for more input
 .read:
         mov     edx, HEAD_MAX
         sub     edx, r13d
@@ -174,17 +197,61 @@ serve_input:
 .eof:
         jmp     close_connection                ; the client sent all it will and has every answer (CF = 1)
 
-; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in the connection's carry buffer.
+; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in the connection's carry slot.
 ; IN: rbx, r12d, r13d, r14d   CLOBBERS: rcx, rsi, rdi
 keep_input:
         mov     ecx, r13d
         sub     ecx, r14d
         mov     [rbx + C_CARRY], cx
         lea     esi, [r14 + read_buffer]
+        call    carry_slot
+        rep     movsb
+        ret
+
+; carry_slot: where a connection keeps input of a given length: a small slot (SMALL_CARRY bytes, 16 a page)
+; when it fits, else its large carry buffer (HEAD_MAX bytes). Both lie below 4 GiB, like all of .bss.
+; IN: r12d, ecx = the length   OUT: edi = the slot
+carry_slot:
         mov     edi, r12d
+        cmp     ecx, SMALL_CARRY
+        ja      .large
+        shl     edi, SMALL_CARRY_SHIFT
+        add     edi, small_carries
+        ret
+.large:
         shl     edi, HEAD_SHIFT
         add     edi, carry_buffers
-        rep     movsb
+        ret
+
+; head_complete: whether read_buffer[0, eax) holds the end of a request head, an empty line (LF LF, or LF CR LF).
+; IN: eax = bytes (> 0)   OUT: CF = 1 if it does   CLOBBERS: rax, rcx, rdx
+head_complete:
+        mov     edx, read_buffer
+        lea     ecx, [rax + read_buffer]        ; the end
+.next:
+        cmp     edx, ecx
+        jae     .no
+        mov     al, [rdx]
+        inc     edx
+        cmp     al, 10
+        jne     .next
+        cmp     edx, ecx                        ; after an LF: LF, or CR LF
+        jae     .no
+        mov     al, [rdx]
+        cmp     al, 10
+        je      .yes
+        cmp     al, 13
+        jne     .next
+        lea     eax, [rdx + 1]
+        cmp     eax, ecx
+        jae     .no
+        cmp     byte [rax], 10
+        jne     .next
+.yes:
+        stc
+        ret
+.no:
+        clc
         ret
 
 ; send_batch: writes the gathered responses with one writev. What the socket does not take becomes the

@@ -173,8 +173,9 @@ update_date:
         ret
 
 ; accept_connections: accepts every waiting connection, answers what it sent, and watches it. The listener is
-; edge-triggered, so it never returns with connections left in the backlog: out of descriptors it sheds them
-; (accepts and closes them at once); any other failure (ENOMEM, ENOBUFS, EPERM...) is retried at an alarm.
+; edge-triggered, so it never returns with connections left in the backlog: beyond MAX_CONNECTIONS or out of
+; descriptors it sheds them (accepts and closes them at once); any other failure (ENOMEM, ENOBUFS, EPERM...)
+; is retried at an alarm.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 accept_connections:
         mov     edi, [listen_fd]
@@ -196,6 +197,9 @@ accept_connections:
         jae     .retry_later
         cmp     eax, MAX_FDS
         jae     .refuse
+        mov     ecx, [active]
+        cmp     ecx, [cfg_max_connections]
+        jae     .refuse                         ; MAX_CONNECTIONS open: closed at once
         mov     ebx, eax
         shl     ebx, CONN_SHIFT
         add     rbx, conns

@@ -9,8 +9,12 @@
 %include "syscalls.inc"
 
 MAX_FDS         equ 16384       ; descriptors the connection table covers
+MAX_CONNECTIONS equ 16300       ; the default and the highest MAX_CONNECTIONS (range_connections says it too):
+                                ; MAX_FDS less the descriptors of its own (listeners, epoll, signals, timer, spare)
 HEAD_MAX        equ 8192        ; the largest request head; also the read buffer and each carry buffer
 HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
+SMALL_CARRY     equ 256         ; kept input up to this goes in a small slot, not a carry buffer
+SMALL_CARRY_SHIFT equ 8         ; log2(SMALL_CARRY)
 BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
 SPIN_POLLS      equ 500         ; empty polls after events before a blocking wait (about 0.1-0.2 ms)
@@ -108,10 +112,15 @@ _start:
 %if (1 << CONN_SHIFT) % 8 != 0
 %error "become_worker clears records in qwords"
 %endif
+%if SMALL_CARRY != 1 << SMALL_CARRY_SHIFT
+%error "the small carry slots are indexed by shifting the descriptor by SMALL_CARRY_SHIFT"
+%endif
 %if HEAD_MAX != 1 << HEAD_SHIFT
 %error "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"
 %endif
 %if EPOLL_DATA != 4 || EPOLL_EVENT_SIZE != 12
 %error "x86_64's struct epoll_event is packed: u32 events, u64 data at 4"
 %endif
-
+%if MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
+%error "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"
+%endif

@@ -106,10 +106,12 @@ name_workers:   db "WORKERS"
 name_drain:     db "DRAIN_SECONDS"
 name_keepalive: db "KEEPALIVE_SECONDS"
 name_header:    db "HEADER_TIMEOUT_SECONDS"
+name_max_connections: db "MAX_CONNECTIONS"
 range_port:     db "1-65535"
 range_workers:  db "1-64"
 range_drain:    db "0-3600"
 range_seconds:  db "1-3600"
+range_connections: db "1-16300"
 default_port:   db "8080", 0
 
         align   4
@@ -129,6 +131,9 @@ setting_table:
         dd      name_header, range_seconds
         dw      1, 3600, 10
         db      22, 6
+        dd      name_max_connections, range_connections
+        dw      1, MAX_CONNECTIONS, MAX_CONNECTIONS
+        db      15, 7
 
 msg_prefix:     db "asm-web-service: "
 msg_prefix_len equ $ - msg_prefix

@@ -11,6 +11,7 @@ cfg_workers:    resd 1
 cfg_drain:      resd 1          ; seconds
 cfg_keepalive:  resd 1          ; seconds
 cfg_header_timeout: resd 1      ; seconds
+cfg_max_connections: resd 1     ; open connections a worker keeps; those beyond are closed at once
 settings_end:
 listen_fd:      resd 1
 epoll_fd:       resd 1
@@ -56,3 +57,4 @@ read_buffer:    resb HEAD_MAX + 16   ; the slack lets the parser compare a word 
         alignb  4096
 conns:          resb MAX_FDS << CONN_SHIFT
 carry_buffers:  resb MAX_FDS * HEAD_MAX
+small_carries:  resb MAX_FDS * SMALL_CARRY

@@ -99,18 +99,10 @@ describe.each(archs)('%s: fairness', (arch) => {
     try {
       await sleep(500); // the upload is in full flow
       const uploadedBefore = upload.uploaded();
-      const latencies: number[] = [];
       const measuredFrom = performance.now();
-      for (let i = 0; i < 60; i++) {
-        const sentAt = performance.now();
-        await probe.write(request('GET', '/health'));
-        await probe.waitForResponses(i + 1, 2000 * slow);
-        latencies.push(performance.now() - sentAt);
-        await sleep(20);
-      }
+      const latencies = await probe.timedHealthChecks(60, 20, 2000 * slow);
       const seconds = (performance.now() - measuredFrom) / 1000;
       const rate = (upload.uploaded() - uploadedBefore) / seconds / 2 ** 20;
-      latencies.sort((a, b) => a - b);
       console.log(
         `${arch}: /health during a full-speed upload (${rate.toFixed(0)} MiB/s): median ${latencies[30].toFixed(2)} ms, ` +
           `p95 ${latencies[56].toFixed(2)} ms, max ${latencies[59].toFixed(2)} ms`,

@@ -1,12 +1,12 @@
-// Accepting under failure: the contract's "never left in the backlog". The spare descriptor that the server gives
+// Accepting under failure and beyond MAX_CONNECTIONS: the contract's "never left in the backlog". The spare descriptor that the server gives
 // up when descriptors run out must be an open file of its own (closing a dup frees no file, so under ENFILE the
 // shedding could not accept); any other accept4 failure is retried, although the edge-triggered listener reports
 // no new event for connections already waiting. strace injects the failures into the real system calls.
 import { execa } from 'execa';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawConnection, exchange, golden, request, show } from '../support/http.js';
-import { archs, eventually, slowdown, startServer, stopAllServers, supportProgram, type ServerHandle } from '../support/server.js';
+import { RawConnection, exchange, golden, request, show, sleep } from '../support/http.js';
+import { archs, eventually, runBinary, slowdown, startServer, stopAllServers, supportProgram, type ServerHandle } from '../support/server.js';
 
 /** Pairs of the process's descriptors that share one open file, as the kernel's kcmp sees them. */
 async function sharedFiles(pid: number): Promise<string[]> {
@@ -67,4 +67,42 @@ describe.each(archs)('%s: accepting under failure', (arch) => {
       }
     });
   }
+});
+
+describe.each(archs)('%s: MAX_CONNECTIONS', (arch) => {
+  const slow = slowdown(arch);
+  afterAll(stopAllServers);
+
+  it('beyond MAX_CONNECTIONS open connections a new one is accepted and closed at once; one closing makes room', async () => {
+    const server = await startServer(arch, { env: { MAX_CONNECTIONS: '5', KEEPALIVE_SECONDS: '60' } });
+    const held = await Promise.all(Array.from({ length: 5 }, () => RawConnection.open(server.port)));
+    try {
+      await Promise.all(held.map((connection) => connection.write('GET /health HTTP/1.1\r\nHo'))); // all accepted
+      await sleep(200 * slow);
+      const refused = await exchange(server.port, request('GET', '/health'), { untilEnd: true, timeoutMs: 3000 * slow });
+      expect({ bytes: refused.bytes.length, open: refused.ending === 'open' }).toEqual({ bytes: 0, open: false });
+      expect(refused.closeAfterMs).toBeLessThan(1000 * slow);
+      held[0].destroy();
+      await sleep(200 * slow);
+      const served = await exchange(server.port, request('GET', '/health'), { responses: 1, timeoutMs: 3000 * slow });
+      expect(show(served.bytes)).toBe(show(golden('health')));
+      // The held ones are served too when they finish.
+      await held[1].write('st: a\r\n\r\n');
+      const [answer] = await held[1].waitForResponses(1, 2000 * slow);
+      expect(show(answer?.raw ?? Buffer.alloc(0))).toBe(show(golden('health')));
+    } finally {
+      for (const connection of held) connection.destroy();
+    }
+  });
+
+  it('MAX_CONNECTIONS outside 1-16300 is refused with the usual message', async () => {
+    for (const value of ['0', '16301', 'many', '']) {
+      const result = await runBinary(arch, [], { MAX_CONNECTIONS: value, PORT: '1' });
+      expect({ value, exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+        value,
+        exitCode: 2,
+        stderr: 'asm-web-service: invalid MAX_CONNECTIONS (expected 1-16300)\n',
+      });
+    }
+  });
 });

@@ -44,7 +44,9 @@ describe.each(archs)('%s: workers', (arch) => {
     console.log(`${arch}: worker ${victim} killed; workers now ${liveWorkers(server).join(', ')}; stderr ${JSON.stringify(server.stderr())}`);
     expect(replaced).toBe(true);
     expect(server.workerPids()).not.toContain(victim); // reaped, not a zombie
-    expect(server.stderr()).toBe(`asm-web-service: worker ${victim} killed by signal 9\n`);
+    const line = `asm-web-service: worker ${victim} killed by signal 9\n`;
+    await eventually(() => server.stderr() === line, 1000 * slow); // the pipe may deliver it after the fork shows
+    expect(server.stderr()).toBe(line);
     // The replacement serves on the dead worker's listener: connections spread over all three are answered.
     await expectAllServed(server, 30);
 
@@ -70,6 +72,7 @@ describe.each(archs)('%s: workers', (arch) => {
     expect(times).toHaveLength(2);
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(900); // polling and start-up jitter below the second
     expect(times[1]).toBeLessThan(1000 + 1000 * slow);
+    await eventually(() => server.stderr().split('\n').filter(Boolean).length === 2, 1000 * slow);
     const lines = server.stderr().split('\n').filter(Boolean).sort();
     expect(lines).toEqual(victims.map((pid) => `asm-web-service: worker ${pid} killed by signal 9`).sort());
     await expectAllServed(server, 30);
