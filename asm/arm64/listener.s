@@ -94,7 +94,7 @@ serve:
         .unreq  listeners
 
 // start_worker: forks worker `worker`. The new process goes on in become_worker, this one notes its pid.
-// IN: worker (w22) = its index (1 or more)   OUT: child_pids[worker] = its pid, 0 and C = 1 if fork failed
+// IN: worker (w22) = its index (1 or more)   OUT: child_pids[worker] = its pid, or 0 if fork failed
 // CLOBBERS: x0-x4, x8
 start_worker:
         mov     x0, #SIGCHLD                    // clone(SIGCHLD, 0, ...) is fork()
@@ -104,8 +104,8 @@ start_worker:
         mov     x4, #0
         sys     clone
         cbz     x0, become_worker
-        cmn     x0, #4095                       // C = 1 for -errno
-        csel    w0, wzr, w0, hs                 // none: replace_workers tries again
+        cmn     x0, #4095
+        csel    w0, wzr, w0, hs                 // -errno: none, replace_workers tries again
         add     x1, state, #child_pids
         str     w0, [x1, worker, uxtw #2]
         ret
@@ -293,7 +293,7 @@ report_end:
 .Lreport_done:
         ret
 
-// put_decimal: writes a number in decimal.
+// put_decimal: writes a number in decimal: counts its digits, then writes them from the last.
 // IN: w1 = the number, x0 = where   OUT: x0 = after it   CLOBBERS: x1-x5
 put_decimal:
         mov     w2, #10

@@ -86,7 +86,7 @@ serve:
         jmp     event_loop
 
 ; start_worker: forks worker `worker`. The new process goes on in become_worker; this one notes its pid.
-; IN: worker (r12) = its index (1 or more)   OUT: child_pids[worker] = its pid, 0 and CF = 1 if fork failed
+; IN: worker (r12) = its index (1 or more)   OUT: child_pids[worker] = its pid, or 0 if fork failed
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
 start_worker:
         mov     edi, SIGCHLD                    ; clone(SIGCHLD, 0, ...) is fork()
@@ -98,8 +98,7 @@ start_worker:
         test    rax, rax
         jz      become_worker
         cmp     rax, -4095
-        cmc                                     ; CF = 1 for -errno
-        jnc     .started
+        jb      .started
         xor     eax, eax                        ; none: replace_workers tries again
 .started:
         mov     [child_pids + worker*4], eax
@@ -271,25 +270,27 @@ report_end:
 .done:
         ret
 
-; put_decimal: writes a number in decimal.
-; IN: eax = the number, rdi = where   OUT: rdi = after it   CLOBBERS: rax, rcx, rdx
+; put_decimal: writes a number in decimal: counts its digits, then writes them from the last.
+; IN: eax = the number, rdi = where   OUT: rdi = after it   CLOBBERS: rax, rcx, rdx, rsi
 put_decimal:
         mov     ecx, 10
-        push    -1                              ; marks the last digit
-.divide:
+        mov     esi, eax
+.count:
         xor     edx, edx
         div     ecx
-        push    rdx
+        inc     rdi
         test    eax, eax
-        jnz     .divide
-.store:
-        pop     rax
+        jnz     .count
+        mov     eax, esi
+        mov     rsi, rdi
+.digit:
+        xor     edx, edx
+        div     ecx
+        add     dl, '0'                         ; the lowest digit
+        dec     rsi
+        mov     [rsi], dl
         test    eax, eax
-        js      .done
-        add     al, '0'
-        stosb
-        jmp     .store
-.done:
+        jnz     .digit
         ret
 
 ; open_listener: opens the non-blocking listening socket on [::]:PORT, which takes IPv4 connections too (so

@@ -1,13 +1,34 @@
 // Worker processes (WORKERS > 1): the first process replaces a worker that dies, at most one a second, names
 // each crash on stderr, and exits 1 at the end if any worker crashed; a worker never outlives the first process.
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exchange, golden, request, show, sleep } from '../support/http.js';
+import { RawConnection, exchange, golden, request, show, sleep } from '../support/http.js';
 import { archs, eventually, processAlive, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
 
 /** The first process's live children, i.e. its running workers. */
 function liveWorkers(server: ServerHandle): number[] {
   return server.workerPids().filter(processAlive);
+}
+
+/** The process's descriptors that are TCP connections (sockets /proc/net/tcp6 lists in a state other than LISTEN). */
+function openConnectionsOf(pid: number): number {
+  const connected = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length > 9 && fields[3] !== '0A') connected.add(fields[9]); // state, inode
+    }
+  }
+  return readdirSync(`/proc/${pid}/fd`)
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((link) => connected.has(link.slice('socket:['.length, -1))).length;
 }
 
 /** Kills a process we started ourselves, if it still runs. */
@@ -54,6 +75,35 @@ describe.each(archs)('%s: workers', (arch) => {
     const exit = await Promise.race([server.exited, sleep(10_000 * slow).then(() => null)]);
     expect(exit?.code).toBe(1);
     expect(liveWorkers(server)).toEqual([]);
+  });
+
+  it('a replacement forked while the first process serves keeps none of its descriptors or connections', async () => {
+    const server = await startServer(arch, { env: { WORKERS: '3', DRAIN_SECONDS: '0', KEEPALIVE_SECONDS: '60' } });
+    expect(await eventually(() => liveWorkers(server).length === 2, 2000 * slow)).toBe(true);
+    const [victim, survivor] = liveWorkers(server);
+    // Idle keep-alive connections, spread by the kernel over the three processes: some are the first one's.
+    const idle = await Promise.all(Array.from({ length: 24 }, () => RawConnection.open(server.port)));
+    try {
+      await Promise.all(idle.map((connection) => connection.write(request('GET', '/health'))));
+      await Promise.all(idle.map((connection) => connection.waitForResponses(1, patience)));
+      process.kill(victim, 'SIGKILL');
+      const isReplacement = (pid: number) => pid !== survivor && pid !== victim;
+      expect(await eventually(() => liveWorkers(server).some(isReplacement), 2000 * slow)).toBe(true);
+      const replacement = liveWorkers(server).find(isReplacement)!;
+      await expectAllServed(server, 12); // the replacement is in its event loop
+      // Apart from its connections, as many descriptors as the other worker (its listener, epoll, signals, timer,
+      // spare), none of the first process's. (Read until both processes hold still between the two counts.)
+      const ownDescriptors = (pid: number) => server.fdCount(pid) - openConnectionsOf(pid);
+      await eventually(() => ownDescriptors(replacement) === ownDescriptors(survivor), 2000 * slow);
+      expect(ownDescriptors(replacement)).toBe(ownDescriptors(survivor));
+      // Every connection still works, and closes at once when asked: no other process holds it open.
+      const closing = request('GET', '/health', ['Connection: close']);
+      await Promise.all(idle.map((connection) => connection.write(closing)));
+      const endings = await Promise.all(idle.map((connection) => connection.waitForEnd(2000 * slow)));
+      expect(endings.filter((ending) => ending === 'open')).toEqual([]);
+    } finally {
+      for (const connection of idle) connection.destroy();
+    }
   });
 
   it('replacements are rate-limited: two workers killed at once come back one second apart', async () => {
