@@ -41,7 +41,7 @@ on_readable:
         ldrh    have, [conn, #C_CARRY]
         cbz     have, .Lreadable_read
         mov     w2, have
-        bl      carry_slot                      // the kept input goes first
+        bl      kept_input_slot                      // the kept input goes first
         mov     x1, x0
         adr     x0, read_buffer
         bl      copy_bytes
@@ -64,7 +64,7 @@ on_readable:
         cmp     x0, #0
         b.le    .Lreadable_read                 // nothing new, the end, or an error: the read tells
         add     w0, w0, have
-        cmp     w0, #SMALL_CARRY
+        cmp     w0, #SMALL_SLOT
         b.ls    .Lreadable_read
         cmp     w0, #HEAD_MAX
         b.eq    .Lreadable_read                 // a full buffer: the parser decides (431)
@@ -208,14 +208,14 @@ serve_input:
         ret
         .unreq  entry
 
-// keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry slot.
+// keep_input: keeps the unanswered input, read_buffer[pos..have), in its kept-input slot (kept_input_slot).
 // IN: conn, fd, have, pos   CLOBBERS: x0-x4
 keep_input:
         sub     w2, have, pos
         strh    w2, [conn, #C_CARRY]
         cbz     w2, 1f
         mov     x4, x30
-        bl      carry_slot
+        bl      kept_input_slot
         mov     x30, x4
         adr     x1, read_buffer
         add     x1, x1, pos, uxtw
@@ -230,15 +230,15 @@ copy_bytes:
         b.ne    copy_bytes
 1:      ret
 
-// carry_slot: where a connection keeps input of a given length: a small slot (SMALL_CARRY bytes, 16 a page)
+// kept_input_slot: where a connection keeps input of a given length: a small slot (SMALL_SLOT bytes, 16 a page)
 // when it fits, else its large carry buffer (HEAD_MAX bytes).
 // IN: fd, w2 = the length   OUT: x0 = the slot
-carry_slot:
-        cmp     w2, #SMALL_CARRY
+kept_input_slot:
+        cmp     w2, #SMALL_SLOT
         b.hi    1f
-        adrp    x0, small_carries
-        add     x0, x0, :lo12:small_carries
-        add     x0, x0, x20, lsl #SMALL_CARRY_SHIFT
+        adrp    x0, small_input_slots
+        add     x0, x0, :lo12:small_input_slots
+        add     x0, x0, x20, lsl #SMALL_SLOT_SHIFT
         ret
 1:      adrp    x0, carry_buffers
         add     x0, x0, :lo12:carry_buffers

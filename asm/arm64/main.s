@@ -15,8 +15,8 @@
                                         // MAX_FDS less the descriptors of its own (listeners, epoll, signals, timer, spare)
         .equ    HEAD_MAX, 8192          // the largest request head, also the read buffer and each carry buffer
         .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
-        .equ    SMALL_CARRY, 256        // kept input up to this goes in a small slot, not a carry buffer
-        .equ    SMALL_CARRY_SHIFT, 8    // log2(SMALL_CARRY)
+        .equ    SMALL_SLOT, 256         // kept input up to this goes in a small slot, not a carry buffer
+        .equ    SMALL_SLOT_SHIFT, 8     // log2(SMALL_SLOT)
         .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
         .equ    SPIN_POLLS, 500         // empty polls after events before a blocking wait (about 0.1-0.2 ms)
@@ -134,8 +134,8 @@ _start:
         .if     1 << CONN_SHIFT != 32
         .error  "close_connection and become_worker clear a record with two stp of xzr pairs"
         .endif
-        .if     SMALL_CARRY != 1 << SMALL_CARRY_SHIFT
-        .error  "the small carry slots are indexed by shifting the descriptor by SMALL_CARRY_SHIFT"
+        .if     SMALL_SLOT != 1 << SMALL_SLOT_SHIFT
+        .error  "the small input slots are indexed by shifting the descriptor by SMALL_SLOT_SHIFT"
         .endif
         .if     HEAD_MAX != 1 << HEAD_SHIFT
         .error  "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"

@@ -63,4 +63,4 @@ read_buffer:    .skip HEAD_MAX + 16     // the slack lets the parser compare a w
         .balign 4096
 conns:          .skip MAX_FDS << CONN_SHIFT
 carry_buffers:  .skip MAX_FDS * HEAD_MAX
-small_carries:  .skip MAX_FDS * SMALL_CARRY
+small_input_slots: .skip MAX_FDS * SMALL_SLOT

@@ -34,7 +34,7 @@ on_readable:
         movzx   ecx, word [rbx + C_CARRY]
         mov     r13d, ecx
         jrcxz   .read
-        call    carry_slot                      ; the kept input goes first
+        call    kept_input_slot                      ; the kept input goes first
         mov     esi, edi
         mov     edi, read_buffer
         rep     movsb
@@ -56,7 +56,7 @@ on_readable:
         test    rax, rax
         jle     .read                           ; nothing new, the end, or an error: the read tells
         add     eax, r13d
-        cmp     eax, SMALL_CARRY
+        cmp     eax, SMALL_SLOT
         jbe     .read
         cmp     eax, HEAD_MAX
         je      .read                           ; a full buffer: the parser decides (431)
@@ -197,26 +197,26 @@ serve_input:
 .eof:
         jmp     close_connection                ; the client sent all it will and has every answer (CF = 1)
 
-; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in the connection's carry slot.
+; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in its kept-input slot (kept_input_slot).
 ; IN: rbx, r12d, r13d, r14d   CLOBBERS: rcx, rsi, rdi
 keep_input:
         mov     ecx, r13d
         sub     ecx, r14d
         mov     [rbx + C_CARRY], cx
         lea     esi, [r14 + read_buffer]
-        call    carry_slot
+        call    kept_input_slot
         rep     movsb
         ret
 
-; carry_slot: where a connection keeps input of a given length: a small slot (SMALL_CARRY bytes, 16 a page)
+; kept_input_slot: where a connection keeps input of a given length: a small slot (SMALL_SLOT bytes, 16 a page)
 ; when it fits, else its large carry buffer (HEAD_MAX bytes). Both lie below 4 GiB, like all of .bss.
 ; IN: r12d, ecx = the length   OUT: edi = the slot
-carry_slot:
+kept_input_slot:
         mov     edi, r12d
-        cmp     ecx, SMALL_CARRY
+        cmp     ecx, SMALL_SLOT
         ja      .large
-        shl     edi, SMALL_CARRY_SHIFT
-        add     edi, small_carries
+        shl     edi, SMALL_SLOT_SHIFT
+        add     edi, small_input_slots
         ret
 .large:
         shl     edi, HEAD_SHIFT

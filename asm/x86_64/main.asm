@@ -13,8 +13,8 @@ MAX_CONNECTIONS equ 16300       ; the default and the highest MAX_CONNECTIONS (r
                                 ; MAX_FDS less the descriptors of its own (listeners, epoll, signals, timer, spare)
 HEAD_MAX        equ 8192        ; the largest request head; also the read buffer and each carry buffer
 HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
-SMALL_CARRY     equ 256         ; kept input up to this goes in a small slot, not a carry buffer
-SMALL_CARRY_SHIFT equ 8         ; log2(SMALL_CARRY)
+SMALL_SLOT      equ 256         ; kept input up to this goes in a small slot, not a carry buffer
+SMALL_SLOT_SHIFT equ 8          ; log2(SMALL_SLOT)
 BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
 SPIN_POLLS      equ 500         ; empty polls after events before a blocking wait (about 0.1-0.2 ms)
@@ -112,8 +112,8 @@ _start:
 %if (1 << CONN_SHIFT) % 8 != 0
 %error "become_worker clears records in qwords"
 %endif
-%if SMALL_CARRY != 1 << SMALL_CARRY_SHIFT
-%error "the small carry slots are indexed by shifting the descriptor by SMALL_CARRY_SHIFT"
+%if SMALL_SLOT != 1 << SMALL_SLOT_SHIFT
+%error "the small input slots are indexed by shifting the descriptor by SMALL_SLOT_SHIFT"
 %endif
 %if HEAD_MAX != 1 << HEAD_SHIFT
 %error "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"

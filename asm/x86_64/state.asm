@@ -57,4 +57,4 @@ read_buffer:    resb HEAD_MAX + 16   ; the slack lets the parser compare a word 
         alignb  4096
 conns:          resb MAX_FDS << CONN_SHIFT
 carry_buffers:  resb MAX_FDS * HEAD_MAX
-small_carries:  resb MAX_FDS * SMALL_CARRY
+small_input_slots: resb MAX_FDS * SMALL_SLOT
