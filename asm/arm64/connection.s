@@ -452,7 +452,7 @@ append_part:
 
 // begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
 // discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
-// IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x2, x8
+// IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x4, x8
 begin_close:
         tbz     w1, #R_LINGER_BIT, close_connection
         mov     w0, fd
@@ -466,9 +466,13 @@ begin_close:
         str     w0, [conn, #C_DEADLINE]
         // fall through: input may already be waiting, and epoll reports only new arrivals
 
-// discard_input: reads and drops the input of a lingering connection, closes it at end of input.
-// IN: conn, fd   CLOBBERS: x0-x2, x8
+// discard_input: reads and drops the input of a lingering connection, at most READS_PER_EVENT reads in a row
+// (then it is requeued, as in on_readable), closes it at end of input.
+// IN: conn, fd   CLOBBERS: x0-x4, x8
 discard_input:
+        mov     w0, #READS_PER_EVENT
+        strb    w0, [state, #reads_left]
+.Ldiscard_next:
         mov     w0, fd
         adr     x1, read_buffer
         mov     w2, #HEAD_MAX
@@ -476,8 +480,12 @@ discard_input:
         cmn     x0, #EAGAIN
         b.eq    1f
         cmp     x0, #0
-        b.gt    discard_input                   // until the socket is empty: epoll may not report its end
-        b       close_connection                // end of input, or reset
+        b.le    close_connection                // end of input, or reset
+        ldrb    w0, [state, #reads_left]
+        subs    w0, w0, #1
+        strb    w0, [state, #reads_left]
+        b.ne    .Ldiscard_next                  // until the socket is empty: epoll may not report its end
+        b       requeue                         // more may wait: after the other ready connections' turn
 1:      ret
 
 // begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.

@@ -429,7 +429,7 @@ append_part:
 ; begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
 ; discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
 ; IN: rbx, r12d, edx = R_* flags of the response (none pending)   OUT: CF = 1 (no longer reading)
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 begin_close:
         test    dl, R_LINGER
         jz      close_connection
@@ -444,9 +444,12 @@ begin_close:
         mov     [rbx + C_DEADLINE], eax
         ; fall through: input may already be waiting, and epoll reports only new arrivals
 
-; discard_input: reads and drops the input of a lingering connection; closes it at end of input.
-; IN: rbx, r12d   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; discard_input: reads and drops the input of a lingering connection, at most READS_PER_EVENT reads in a row
+; (then it is requeued, as in on_readable); closes it at end of input.
+; IN: rbx, r12d   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 discard_input:
+        mov     byte [reads_left], READS_PER_EVENT
+.next:
         mov     edi, r12d
         mov     esi, read_buffer
         mov     edx, HEAD_MAX
@@ -454,8 +457,10 @@ discard_input:
         cmp     rax, -EAGAIN
         je      .done
         test    rax, rax
-        jg      discard_input                   ; until the socket is empty: epoll may not report its end
-        jmp     close_connection                ; end of input, or reset
+        jle     close_connection                ; end of input, or reset
+        dec     byte [reads_left]
+        jnz     .next                           ; until the socket is empty: epoll may not report its end
+        call    requeue                         ; more may wait: after the other ready connections' turn
 .done:
         stc
         ret
