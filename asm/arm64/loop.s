@@ -11,8 +11,6 @@ event_loop:
         mov     w0, #SOCK_CLOEXEC               // EPOLL_CLOEXEC has the same value
         sys     epoll_create1
         str     w0, [state, #epoll_fd]
-        sys     dup
-        str     w0, [state, #spare_fd]
         mov     x0, #-1
         adr     x1, watched_signals
         mov     x2, #8
@@ -32,6 +30,7 @@ event_loop:
         movk    w1, #SOCK_CLOEXEC >> 16, lsl #16
         sys     timerfd_create
         str     w0, [state, #timer_fd]
+        strh    wzr, [state, #ticking]          // and tick_due (a worker forked while serving inherits them)
         mov     w1, #EPOLLIN
         bl      watch
         // The Date lines' fixed parts; update_date writes the date between them.
@@ -132,12 +131,18 @@ event_loop:
 // watch: adds a descriptor to the epoll set.
 // IN: x0 = the events' data: the descriptor in the low half, a connection's generation (or 0) in the high half;
 //     w1 = events
-// CLOBBERS: x0-x3, x8
+// CLOBBERS: x0-x4, x8
 watch:
+        mov     w4, #EPOLL_CTL_ADD
+        // fall through
+
+// epoll_control: adds or changes a descriptor in the epoll set.
+// IN: x0 = the events' data (as watch), w1 = events, w4 = EPOLL_CTL_ADD or EPOLL_CTL_MOD   CLOBBERS: x0-x3, x8
+epoll_control:
         stp     x1, x0, [state, #event_mask]    // events (and the padding), data
         mov     w2, w0
         ldr     w0, [state, #epoll_fd]
-        mov     w1, #EPOLL_CTL_ADD
+        mov     w1, w4
         add     x3, state, #event_mask
         sys     epoll_ctl
         ret
@@ -175,7 +180,10 @@ update_date:
         b       format_date
 1:      ret
 
-// accept_connections: accepts every waiting connection, answers what it sent, and watches it.
+// accept_connections: accepts every waiting connection, answers what it sent, and watches it. The listener is
+// edge-triggered, so it never returns with connections left in the backlog: beyond MAX_CONNECTIONS or out of
+// descriptors it sheds them (accepts and closes them at once), any other failure (ENOMEM, ENOBUFS, EPERM...)
+// is retried at an alarm.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 accept_connections:
         str     x30, [sp, #-16]!
@@ -187,14 +195,21 @@ accept_connections:
         movk    w3, #SOCK_CLOEXEC >> 16, lsl #16
         sys     accept4
         cmn     x0, #ECONNABORTED
+        ccmn    x0, #EINTR, #4, ne              // (Z = 1 when the first already matched)
         b.eq    .Laccept_next
         cmn     x0, #EMFILE
-        ccmn    x0, #ENFILE, #4, ne             // (Z = 1 when EMFILE already matched)
+        ccmn    x0, #ENFILE, #4, ne
         b.eq    .Laccept_shed
+        cmn     x0, #EAGAIN
+        b.eq    .Laccept_done                   // none left
         cmn     x0, #4095
-        b.hs    .Laccept_done                   // EAGAIN: none left (or no descriptors: wait for the next)
+        b.hs    .Laccept_retry_later
         cmp     w0, #MAX_FDS
         b.hs    .Laccept_refuse
+        ldr     w1, [state, #active]
+        ldr     w2, [state, #cfg_max_connections]
+        cmp     w1, w2
+        b.hs    .Laccept_refuse                 // MAX_CONNECTIONS open: closed at once
         mov     fd, w0
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
@@ -209,7 +224,7 @@ accept_connections:
         csel    w2, fd, w2, hi
         stp     w1, w2, [state, #active]
         // The request usually arrived with the connection: answer it before asking epoll, and watch the
-        // connection only if it stays open (a Connection: close client then costs no epoll_ctl).
+        // connection only if it stays open (a client that sent its request and its FIN costs no epoll_ctl).
         bl      on_readable
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Laccept_next
@@ -219,26 +234,39 @@ accept_connections:
         sys     close
         b       .Laccept_next
 .Laccept_shed:
-        // Out of descriptors: give up the spare one to accept the connection and close it at once, rather
-        // than leave the client waiting in the backlog. (x1-x3 are still the arguments of the accept4 above.)
+        // Out of descriptors (EMFILE) or of open files in the system (ENFILE): give up the spare, a file of
+        // its own, to accept the connection and close it at once, rather than leave the client waiting.
+        // (x1-x3 are still the arguments of the accept4 above.)
         ldr     w0, [state, #spare_fd]
         sys     close
         ldr     w0, [state, #listen_fd]
         sys     accept4
         mov     x22, x0
         sys     close
-        ldr     w0, [state, #epoll_fd]
-        sys     dup
-        str     w0, [state, #spare_fd]
+        bl      make_spare
         cmn     x22, #4095
         b.lo    .Laccept_next
+.Laccept_retry_later:
+        mov     w0, #ACCEPT_RETRY_MS
+        bl      set_alarm
 .Laccept_done:
         ldr     x30, [sp], #16
         ret
 
-// on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
-// signal on to the workers.
-// CLOBBERS: x0-x10 (x10: the return address)
+// make_spare: opens the spare descriptor that accept_connections gives up when descriptors run out: an
+// eventfd, so that closing it frees an open file too (a dup would share one with its original).
+// OUT: spare_fd (-errno when none could be had: the next shedding gives up nothing)   CLOBBERS: x0, x1, x8
+make_spare:
+        mov     w0, #0
+        mov     w1, #SOCK_CLOEXEC               // EFD_CLOEXEC has the same value
+        sys     eventfd2
+        str     w0, [state, #spare_fd]
+        ret
+
+// on_signal: a signal came through the signalfd. SIGCHLD: a worker ended (reap_workers), SIGALRM: the alarm of
+// a delayed worker start or accept, SIGTERM or SIGINT: starts the graceful shutdown (a second signal ends the
+// drain delay at once) and passes the signal on to the workers.
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 on_signal:
         ldr     w0, [state, #signal_fd]
         add     x1, state, #siginfo
@@ -246,6 +274,11 @@ on_signal:
         sys     read
         cmp     x0, #0
         b.le    .Lsignal_done
+        ldr     w0, [state, #siginfo]           // ssi_signo
+        cmp     w0, #SIGCHLD
+        b.eq    reap_workers
+        cmp     w0, #SIGALRM
+        b.eq    .Lsignal_alarm
         mov     x10, x30
         bl      update_clock
         mov     x30, x10
@@ -258,15 +291,23 @@ on_signal:
         umaddl  x9, w1, w2, x9
 .Lsignal_end_delay:
         str     x9, [state, #drain_end_ms]
-        ldr     w3, [state, #child_count]
+        ldr     w3, [state, #worker_slots]
         add     x4, state, #child_pids
 .Lsignal_forward:
-        cbz     w3, .Lsignal_done
-        ldr     w0, [x4], #4
+        subs    w3, w3, #1
+        b.eq    .Lsignal_done                   // slot 0 is this process
+        ldr     w0, [x4, w3, uxtw #2]
+        cbz     w0, .Lsignal_forward            // a slot waiting for a replacement (kill(0) would hit the group)
         mov     w1, #SIGTERM
         sys     kill
-        sub     w3, w3, #1
         b       .Lsignal_forward
+.Lsignal_alarm:
+        ldrb    w0, [state, #stopped]
+        cbnz    w0, replace_workers
+        str     x30, [sp, #-16]!
+        bl      accept_connections
+        ldr     x30, [sp], #16
+        b       replace_workers
 .Lsignal_done:
         ret
 
@@ -337,15 +378,21 @@ sweep_timers:
         b.ls    on_timeout
         ret
 
-// stop_accepting: ends the drain delay: closes the listener and every connection without a response in
-// flight, those with one close when it is sent, and those lingering after their last response when that ends.
+// stop_accepting: ends the drain delay: closes the listeners (the first process holds every worker's) and
+// every connection without a response in flight, those with one close when it is sent, and those lingering
+// after their last response when that ends.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x27
 stop_accepting:
         str     x30, [sp, #-16]!
         mov     w0, #1
         strb    w0, [state, #stopped]
-        ldr     w0, [state, #listen_fd]
+        ldr     w1, [state, #worker_slots]
+        add     x2, state, #listen_fds
+.Lstop_close_listener:
+        sub     w1, w1, #1
+        ldr     w0, [x2, w1, uxtw #2]
         sys     close
+        cbnz    w1, .Lstop_close_listener
         mov     w0, #-1
         str     w0, [state, #listen_fd]
         adr     visit, .Lstop_one
@@ -379,16 +426,22 @@ for_each_connection:
         ldr     x30, [sp], #16
         ret
 
-// finish: waits for the workers (if this is the first process) and exits 0.
+// finish: waits for the workers (if this is the first process), naming any crash (report_end), and exits:
+// 0, or 1 when a worker crashed since the start.
 finish:
         mov     x0, #-1
-        mov     x1, #0
+        add     x1, state, #wait_status
         mov     x2, #0
         mov     x3, #0
         sys     wait4
         cmn     x0, #ECHILD
-        b.ne    finish
-        mov     w0, #0
+        b.eq    .Lfinish_exit
+        cmp     x0, #0
+        b.le    finish                          // EINTR
+        bl      report_end
+        b       finish
+.Lfinish_exit:
+        ldrb    w0, [state, #crashed]
         b       exit
 
         .unreq  event
