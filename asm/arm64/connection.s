@@ -144,6 +144,7 @@ serve_input:
         add     x1, x1, pos, uxtw
         sub     w2, have, pos
         bl      parse_request
+        strb    w3, [conn, #C_RFLAGS]           // an unfinished head's R_HEAD, for its 408 (on_timeout)
         cbz     x0, .Lserve_send                // the head is not complete yet
         add     pos, pos, w2
         str     x4, [conn, #C_BODY]
@@ -520,7 +521,8 @@ on_timeout:
         cbz     w0, close_connection
         adr     x0, response_408
         str     w0, [conn, #C_RESP]
-        mov     w0, #R_CLOSE | R_LINGER
+        ldrb    w0, [conn, #C_RFLAGS]
+        orr     w0, w0, #R_CLOSE | R_LINGER     // with R_HEAD for a HEAD request (serve_input)
         strb    w0, [conn, #C_RFLAGS]
         ldr     w0, [state, #date_second]
         stp     wzr, w0, [conn, #C_SENT]        // and C_DATE: the 408 carries the current Date

@@ -101,13 +101,14 @@ _start:
         bl      read_config
         cmp     argc, #1
         b.eq    serve
-        .unreq  argc
         ldr     x1, [sp, #16]                   // argv[1]
         ldr     x0, [x1]                        // "health", its terminator and one byte more
         lsl     x0, x0, #8                      // ...without that byte
         ldr     x1, =0x0068746c61656800         // "health", 0, shifted likewise
         cmp     x0, x1
+        ccmp    argc, #2, #0, eq                // and "health" must be the only argument
         b.eq    probe_health
+        .unreq  argc
         adr     x1, msg_usage
         mov     w2, #msg_usage_len
         bl      print_error

@@ -82,8 +82,15 @@ token_chars:
         .xword  0x03ff6cfa00000000, 0x57ffffffc7fffffe
 zero:                                           // (also an int 0 for setsockopt)
         .xword  0, 0                            // bytes 128-255
+// host_chars: bit c is set when byte c may appear as it is in a Host's reg-name or IPvFuture (RFC 3986
+// unreserved and sub-delims).
+host_chars:
+        .xword  0x2bff7fd200000000, 0x47fffffe87fffffe, 0, 0
 word_http:      .ascii  "\0http://"             // "http://" shifted as the parser compares it
 word_https:     .ascii  "https://"              // (the parser loads both with one ldp from token_chars)
+        .if     zero - token_chars != 16 || word_http - host_chars != 32 || word_https - word_http != 8
+        .error  "char_bit reads 32 bytes of each table, the last 16 zero; one ldp reads word_http and word_https"
+        .endif
 
 // Words the parser compares with, 8 bytes each (4 for the `ldr w` ones), lower case where the match ignores
 // case; one that starts with zeros is compared with the input word shifted left, which drops the bytes after

@@ -131,6 +131,7 @@ serve_input:
         mov     ecx, r13d
         sub     ecx, r14d
         call    parse_request
+        mov     [rbx + C_RFLAGS], r8b           ; an unfinished head's R_HEAD, for its 408 (on_timeout)
         test    rax, rax
         jz      .send                           ; the head is not complete yet
         add     r14d, edx
@@ -490,7 +491,7 @@ on_timeout:
         cmp     word [rbx + C_CARRY], 0
         je      close_connection
         mov     qword [rbx + C_RESP], response_408 ; and C_SENT = 0
-        mov     byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER
+        or      byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER ; with R_HEAD for a HEAD request (serve_input)
         mov     eax, [date_second]
         mov     [rbx + C_DATE], eax
         jmp     flush_pending

@@ -75,8 +75,11 @@ _start:
         lea     rax, [rbp + rax*8 + 16]
         mov     [envp], rax
         call    read_config
-        cmp     qword [rbp], 1
-        je      serve
+        mov     rax, [rbp]                      ; argc
+        dec     rax
+        jz      serve
+        dec     rax
+        jnz     .usage                          ; "health" must be the only argument
         mov     rsi, [rbp + 16]                 ; argv[1]
         cmp     dword [rsi], 'heal'
         jne     .usage

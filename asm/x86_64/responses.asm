@@ -78,6 +78,10 @@ probe_request_len equ $ - probe_request
         align   8
 token_chars:
         dq      0x03ff6cfa00000000, 0x57ffffffc7fffffe, 0, 0
+; host_chars: bit c is set when byte c may appear as it is in a Host's reg-name or IPvFuture (RFC 3986
+; unreserved and sub-delims).
+host_chars:
+        dq      0x2bff7fd200000000, 0x47fffffe87fffffe, 0, 0
 
 probe_timeout:
         dq      2, 0                            ; struct timeval: 2 s

@@ -21,9 +21,6 @@ const onlyIn: Record<string, { x86_64?: Record<string, string>; arm64?: Record<s
       begin_close_stopped: 'returns C = 1 after begin_close; the x86_64 begin_close returns CF = 1 itself',
     },
   },
-  http: {
-    x86_64: { is_separator: 'aarch64 tests the separators inline with ccmp chains' },
-  },
 };
 
 /** The code labels of one file, in order: the section starts as .text (every module is included from it). */

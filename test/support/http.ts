@@ -519,3 +519,41 @@ export function headOfSize(size: number, target = '/'): string {
   const end = '\r\n\r\n';
   return start + 'p'.repeat(size - start.length - end.length) + end;
 }
+
+/** How a converse() ended: a clean close, a reset, no end within the time, or another socket error. */
+export type ConversationEnding = 'fin' | 'reset' | 'hang' | `error ${string}`;
+
+/**
+ * Sends the bytes, half-closes, and collects everything until the server ends the connection. Bytes given as
+ * pieces go out one write each, `pauseMs` apart, so that the server reads them separately.
+ */
+export function converse(
+  port: number,
+  bytes: Buffer | Buffer[],
+  timeoutMs: number,
+  pauseMs = 5,
+): Promise<{ received: Buffer; ending: ConversationEnding }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let done = false;
+    const finish = (ending: ConversationEnding) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ received: Buffer.concat(chunks), ending });
+    };
+    const timer = setTimeout(() => finish('hang'), timeoutMs);
+    const pieces = Array.isArray(bytes) ? [...bytes] : [bytes];
+    const sendRest = () => {
+      const piece = pieces.shift() ?? Buffer.alloc(0);
+      if (pieces.length === 0) socket.end(piece);
+      else socket.write(piece, () => setTimeout(sendRest, pauseMs));
+    };
+    socket.on('connect', sendRest);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => finish('fin'));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNRESET' ? 'reset' : `error ${error.code}`));
+  });
+}
