@@ -108,11 +108,6 @@ word_keep_ali:  .ascii  "keep-ali"
 word_get:       .ascii  "GET "
 word_host:      .ascii  "host"
 
-// Signal sets (bit n-1 for signal n).
-blocked_signals:
-        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1))
-watched_signals:
-        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         .xword  2, 0                            // struct timeval: 2 s
 every_tick:
@@ -137,10 +132,12 @@ name_workers:   .ascii "WORKERS"
 name_drain:     .ascii "DRAIN_SECONDS"
 name_keepalive: .ascii "KEEPALIVE_SECONDS"
 name_header:    .ascii "HEADER_TIMEOUT_SECONDS"
+name_max_connections: .ascii "MAX_CONNECTIONS"
 range_port:     .ascii "1-65535"
 range_workers:  .ascii "1-64"
 range_drain:    .ascii "0-3600"
 range_seconds:  .ascii "1-3600"
+range_connections: .ascii "1-16300"
 default_port:   .asciz "8080"
 
         .balign 4
@@ -160,6 +157,9 @@ setting_table:
         .word   name_header, range_seconds
         .hword  1, 3600, 10
         .byte   22, 6
+        .word   name_max_connections, range_connections
+        .hword  1, MAX_CONNECTIONS, MAX_CONNECTIONS
+        .byte   15, 7
 
 msg_prefix:                                     // the start of every message, and of the startup line
 msg_listening:  .ascii "asm-web-service: "

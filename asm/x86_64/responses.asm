@@ -83,11 +83,6 @@ token_chars:
 host_chars:
         dq      0x2bff7fd200000000, 0x47fffffe87fffffe, 0, 0
 
-; Signal sets (bit n-1 for signal n).
-blocked_signals:
-        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1))
-watched_signals:
-        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         dq      2, 0                            ; struct timeval: 2 s
 every_tick:
@@ -115,10 +110,12 @@ name_workers:   db "WORKERS"
 name_drain:     db "DRAIN_SECONDS"
 name_keepalive: db "KEEPALIVE_SECONDS"
 name_header:    db "HEADER_TIMEOUT_SECONDS"
+name_max_connections: db "MAX_CONNECTIONS"
 range_port:     db "1-65535"
 range_workers:  db "1-64"
 range_drain:    db "0-3600"
 range_seconds:  db "1-3600"
+range_connections: db "1-16300"
 default_port:   db "8080", 0
 
         align   4
@@ -138,6 +135,9 @@ setting_table:
         dd      name_header, range_seconds
         dw      1, 3600, 10
         db      22, 6
+        dd      name_max_connections, range_connections
+        dw      1, MAX_CONNECTIONS, MAX_CONNECTIONS
+        db      15, 7
 
 msg_prefix:     db "asm-web-service: "
 msg_prefix_len equ $ - msg_prefix

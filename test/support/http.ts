@@ -111,6 +111,23 @@ export class RawConnection {
     return arrived;
   }
 
+  /**
+   * Sends GET /health `count` times on this keep-alive connection, `pauseMs` apart, each after the answer to the
+   * one before; returns each round trip in ms, sorted (the connection's earlier answers must all be in).
+   */
+  async timedHealthChecks(count: number, pauseMs: number, timeoutMs: number): Promise<number[]> {
+    const before = parseResponses(this.received()).responses.length;
+    const latencies: number[] = [];
+    for (let i = 1; i <= count; i++) {
+      const sentAt = performance.now();
+      await this.write(request('GET', '/health'));
+      await this.waitForResponses(before + i, timeoutMs);
+      latencies.push(performance.now() - sentAt);
+      await sleep(pauseMs);
+    }
+    return latencies.sort((a, b) => a - b);
+  }
+
   get receivedLength(): number {
     return this.total;
   }
