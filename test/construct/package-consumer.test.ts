@@ -1,7 +1,8 @@
 /**
- * The construct as another cdk8s app uses it: `npm pack` this package (prepack compiles lib/ into build/lib/),
- * install the tarball with cdk8s, cdk8s-plus-28 and constructs into a separate app in a temporary folder, import
- * `asm-web-service` by package name, type-check with tsc, and synthesize with plain Node (no TypeScript loader).
+ * The construct as an ESM cdk8s app uses it: the npm tarball of `npm run package` (jsii's CommonJS build of lib/,
+ * in build/packages/js), installed with cdk8s, cdk8s-plus-28 and constructs into a separate app in a temporary
+ * folder; it imports `asm-web-service` by package name, type-checks with tsc, and synthesizes with plain Node (no
+ * TypeScript loader). The CommonJS app of `cdk8s init` is in cdk8s-apps.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { ensurePackages, npmTarball } from '../support/packages.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'node_modules/.bin');
@@ -51,10 +53,9 @@ new AsmWebService(new Chart(Testing.app(), 'c'), 'web', { image: 'x', replicas: 
 `;
 
 beforeAll(() => {
+  ensurePackages();
+  const tarball = npmTarball();
   scratch = mkdtempSync(join(tmpdir(), 'asm-web-service-consumer-'));
-  const pack = run('npm', ['pack', '--json', '--pack-destination', scratch], REPO);
-  expect(pack.status, pack.output).toBe(0);
-  const tarball = join(scratch, JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')))[0].filename);
 
   const ours = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
   consumer = join(scratch, 'shop-app');
@@ -90,7 +91,7 @@ describe('a separate cdk8s app using the package', () => {
   it('installs a packed copy, with one copy of each peer dependency', () => {
     expect(lstatSync(join(consumer, 'node_modules/asm-web-service')).isSymbolicLink()).toBe(false);
     const packaged = JSON.parse(readFileSync(join(consumer, 'node_modules/asm-web-service/package.json'), 'utf8'));
-    expect(packaged.exports['.'].types).toBe('./build/lib/index.d.ts');
+    expect(packaged.types).toBe('build/index.d.ts');
     const ls = run('npm', ['ls', '--all', '--parseable', 'constructs'], consumer);
     expect(ls.status, ls.output).toBe(0);
     expect(ls.stdout.trim().split('\n')).toEqual([join(consumer, 'node_modules/constructs')]);
