@@ -35,7 +35,8 @@ export interface AsmWebServiceProps {
   readonly namespace?: string;
 
   /**
-   * Number of pods.
+   * Number of pods. Leave it unset when a HorizontalPodAutoscaler scales the Deployment: the Deployment then
+   * carries no count, which the autoscaler requires.
    * @default 2
    */
   readonly replicas?: number;
@@ -289,7 +290,9 @@ export class AsmWebService extends Construct {
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
       metadata,
-      replicas,
+      // Only a count the app asked for: cdk8s-plus writes its default (2, ours too) unless an autoscaler is
+      // attached, and rejects an autoscaler on a Deployment given a fixed count.
+      replicas: props.replicas,
       // Select by the app.kubernetes.io labels alone, not cdk8s-plus's path-hash label.
       select: false,
       podMetadata: {

@@ -4,6 +4,7 @@
  * that survive moving the construct, and one test per validation error.
  */
 import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -232,6 +233,24 @@ describe('AsmWebService props', () => {
     expect(deployment.spec.selector).toEqual(flat.deployment.spec.selector);
     expect(svc.spec.selector).toEqual(flat.svc.spec.selector);
     expect(pdb.spec.selector).toEqual(flat.pdb.spec.selector);
+  });
+
+  it('lets an app attach a cdk8s-plus HorizontalPodAutoscaler to the Deployment', () => {
+    // GIVEN the defaults, and an autoscaler the app adds on web.deployment
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    new kplus.HorizontalPodAutoscaler(chart, 'hpa', {
+      target: web.deployment,
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(70))],
+    });
+    // WHEN synthesized, THEN it succeeds, the Deployment leaves the count to the autoscaler, and the autoscaler targets it
+    const objects = Testing.synth(chart);
+    const deployment = objects.find((object) => object.kind === 'Deployment');
+    const hpa = objects.find((object) => object.kind === 'HorizontalPodAutoscaler');
+    expect(deployment.spec).not.toHaveProperty('replicas');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'asm-web-service' });
   });
 
   it('lets two instances live side by side under different names', () => {
