@@ -142,7 +142,8 @@ export interface AsmWebServiceProps {
 
   /**
    * Labels added to every object and to the pods. Cannot set `app.kubernetes.io/name` or
-   * `app.kubernetes.io/instance`, which the selectors use (set `name` instead).
+   * `app.kubernetes.io/instance`, which the selectors use (set `name` instead); can set
+   * `app.kubernetes.io/managed-by`, which is otherwise `cdk8s`.
    * @default - only the app.kubernetes.io labels
    */
   readonly labels?: Record<string, string>;
@@ -278,7 +279,8 @@ export class AsmWebService extends Construct {
     this.name = name;
     this.namespace = namespace;
     this.selectorLabels = { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: name };
-    const labels = { ...extraLabels, ...this.selectorLabels, [MANAGED_BY_LABEL]: 'cdk8s' };
+    // managed-by says cdk8s unless the app names another manager (Helm, Argo CD, ...).
+    const labels = { [MANAGED_BY_LABEL]: 'cdk8s', ...extraLabels, ...this.selectorLabels };
     const metadata = {
       name,
       namespace: props.namespace,

@@ -205,6 +205,14 @@ describe('AsmWebService props', () => {
     expect(service.url).toBe('http://edge-web.edge.svc:8080');
   });
 
+  it("keeps a user's app.kubernetes.io/managed-by label", () => {
+    // GIVEN a tool other than cdk8s named as the manager (as a Helm chart made by cdk8s does)
+    const { objects, deployment } = synth({ labels: { 'app.kubernetes.io/managed-by': 'Helm' } });
+    // THEN every object and the pods carry the user's value, not cdk8s
+    for (const object of objects) expect(object.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+  });
+
   it('derives the grace period from the drain delay', () => {
     expect(podSpecOf(synth({ drainSeconds: 30 }).deployment).terminationGracePeriodSeconds).toBe(45);
     expect(podSpecOf(synth({ drainSeconds: 0 }).deployment).terminationGracePeriodSeconds).toBe(15);
