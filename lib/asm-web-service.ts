@@ -196,9 +196,10 @@ const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /**
  * The assembly HTTP server on Kubernetes: a Deployment with /health probes and a hardened pod, a Service in front
- * of it, and a PodDisruptionBudget when it runs more than one pod. Objects are named by `name`, and the selectors
- * use only `app.kubernetes.io/name` and `app.kubernetes.io/instance`, so moving the construct within an app keeps
- * the same objects and selectors.
+ * of it, and a PodDisruptionBudget when it runs more than one pod. Objects are named by `name`, the selectors use
+ * only `app.kubernetes.io/name` and `app.kubernetes.io/instance`, and the pod label cdk8s-plus adds
+ * (`cdk8s.io/metadata.addr`, by default a hash of the construct's path) is set to `name`, so moving the construct
+ * within an app changes no object: no pod restarts.
  */
 export class AsmWebService extends Construct {
   /** The Deployment; add containers, volumes or scheduling rules through it. */
@@ -313,6 +314,11 @@ export class AsmWebService extends Construct {
       containers: [],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+    // cdk8s-plus labels the pods with cdk8s.io/metadata.addr = a hash of the construct's path, so a move would
+    // change the pod template and restart every pod. The label stays (cdk8s-plus selects pods by it wherever an
+    // app passes web.deployment as a selector, network policy peer or affinity target), with the instance's name
+    // as its value: unique in the namespace, like the name, and independent of the path.
+    this.deployment.podMetadata.addLabel(kplus.Pod.ADDRESS_LABEL, name);
 
     const healthProbe = (periodSeconds: number, failureThreshold: number) =>
       kplus.Probe.fromHttpGet(HEALTH_PATH, {

@@ -229,18 +229,24 @@ describe('AsmWebService props', () => {
     expect(synth({ replicas: 3, podDisruptionBudget: false }).pdb).toBeUndefined();
   });
 
-  it('keeps names and selectors when the construct moves within the app', () => {
+  it('synthesizes the same objects, pod template included, wherever the construct sits in the app', () => {
     // GIVEN the same props at the top of a chart and nested two levels down in another chart
     const flat = synth();
     const chart = new Chart(Testing.app(), 'elsewhere');
     new AsmWebService(new Construct(new Construct(chart, 'frontend'), 'tier'), 'server', { image: IMAGE });
-    const moved = Testing.synth(chart);
-    const [deployment, svc, pdb] = moved;
-    // THEN every name and every selector is the same, so `kubectl apply` updates rather than conflicts
-    expect(moved.map((object) => object.metadata.name)).toEqual(flat.objects.map((object) => object.metadata.name));
-    expect(deployment.spec.selector).toEqual(flat.deployment.spec.selector);
-    expect(svc.spec.selector).toEqual(flat.svc.spec.selector);
-    expect(pdb.spec.selector).toEqual(flat.pdb.spec.selector);
+    // THEN every object is identical, so `kubectl apply` after a move changes nothing and restarts no pod
+    expect(Testing.synth(chart)).toEqual(flat.objects);
+  });
+
+  it("keeps cdk8s-plus selections of web.deployment pointed at the server's pods", () => {
+    // GIVEN an app that selects the pods the cdk8s-plus way (by the workload, which uses cdk8s.io/metadata.addr)
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    new kplus.Service(chart, 'debug', { metadata: { name: 'debug' }, selector: web.deployment, ports: [{ port: 9000, targetPort: 8080 }] });
+    const [deployment, , , debug] = Testing.synth(chart);
+    // THEN that selector matches the pod template's labels
+    expect(debug.spec.selector).toEqual({ 'cdk8s.io/metadata.addr': 'asm-web-service' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(debug.spec.selector);
   });
 
   it('lets an app attach a cdk8s-plus HorizontalPodAutoscaler to the Deployment', () => {
