@@ -35,7 +35,8 @@ export interface AsmWebServiceProps {
   readonly namespace?: string;
 
   /**
-   * Number of pods.
+   * Number of pods. Leave it unset when a HorizontalPodAutoscaler scales the Deployment: the Deployment then
+   * carries no count, which the autoscaler requires.
    * @default 2
    */
   readonly replicas?: number;
@@ -141,7 +142,8 @@ export interface AsmWebServiceProps {
 
   /**
    * Labels added to every object and to the pods. Cannot set `app.kubernetes.io/name` or
-   * `app.kubernetes.io/instance`, which the selectors use (set `name` instead).
+   * `app.kubernetes.io/instance`, which the selectors use (set `name` instead); can set
+   * `app.kubernetes.io/managed-by`, which is otherwise `cdk8s`.
    * @default - only the app.kubernetes.io labels
    */
   readonly labels?: Record<string, string>;
@@ -194,9 +196,10 @@ const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /**
  * The assembly HTTP server on Kubernetes: a Deployment with /health probes and a hardened pod, a Service in front
- * of it, and a PodDisruptionBudget when it runs more than one pod. Objects are named by `name`, and the selectors
- * use only `app.kubernetes.io/name` and `app.kubernetes.io/instance`, so moving the construct within an app keeps
- * the same objects and selectors.
+ * of it, and a PodDisruptionBudget when it runs more than one pod. Objects are named by `name`, the selectors use
+ * only `app.kubernetes.io/name` and `app.kubernetes.io/instance`, and the pod label cdk8s-plus adds
+ * (`cdk8s.io/metadata.addr`, by default a hash of the construct's path) is set to `name`, so moving the construct
+ * within an app changes no object: no pod restarts.
  */
 export class AsmWebService extends Construct {
   /** The Deployment; add containers, volumes or scheduling rules through it. */
@@ -277,7 +280,8 @@ export class AsmWebService extends Construct {
     this.name = name;
     this.namespace = namespace;
     this.selectorLabels = { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: name };
-    const labels = { ...extraLabels, ...this.selectorLabels, [MANAGED_BY_LABEL]: 'cdk8s' };
+    // managed-by says cdk8s unless the app names another manager (Helm, Argo CD, ...).
+    const labels = { [MANAGED_BY_LABEL]: 'cdk8s', ...extraLabels, ...this.selectorLabels };
     const metadata = {
       name,
       namespace: props.namespace,
@@ -289,7 +293,9 @@ export class AsmWebService extends Construct {
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
       metadata,
-      replicas,
+      // Only a count the app asked for: cdk8s-plus writes its default (2, ours too) unless an autoscaler is
+      // attached, and rejects an autoscaler on a Deployment given a fixed count.
+      replicas: props.replicas,
       // Select by the app.kubernetes.io labels alone, not cdk8s-plus's path-hash label.
       select: false,
       podMetadata: {
@@ -308,6 +314,11 @@ export class AsmWebService extends Construct {
       containers: [],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+    // cdk8s-plus labels the pods with cdk8s.io/metadata.addr = a hash of the construct's path, so a move would
+    // change the pod template and restart every pod. The label stays (cdk8s-plus selects pods by it wherever an
+    // app passes web.deployment as a selector, network policy peer or affinity target), with the instance's name
+    // as its value: unique in the namespace, like the name, and independent of the path.
+    this.deployment.podMetadata.addLabel(kplus.Pod.ADDRESS_LABEL, name);
 
     const healthProbe = (periodSeconds: number, failureThreshold: number) =>
       kplus.Probe.fromHttpGet(HEALTH_PATH, {

@@ -4,6 +4,7 @@
  * that survive moving the construct, and one test per validation error.
  */
 import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -204,6 +205,14 @@ describe('AsmWebService props', () => {
     expect(service.url).toBe('http://edge-web.edge.svc:8080');
   });
 
+  it("keeps a user's app.kubernetes.io/managed-by label", () => {
+    // GIVEN a tool other than cdk8s named as the manager (as a Helm chart made by cdk8s does)
+    const { objects, deployment } = synth({ labels: { 'app.kubernetes.io/managed-by': 'Helm' } });
+    // THEN every object and the pods carry the user's value, not cdk8s
+    for (const object of objects) expect(object.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+  });
+
   it('derives the grace period from the drain delay', () => {
     expect(podSpecOf(synth({ drainSeconds: 30 }).deployment).terminationGracePeriodSeconds).toBe(45);
     expect(podSpecOf(synth({ drainSeconds: 0 }).deployment).terminationGracePeriodSeconds).toBe(15);
@@ -220,18 +229,42 @@ describe('AsmWebService props', () => {
     expect(synth({ replicas: 3, podDisruptionBudget: false }).pdb).toBeUndefined();
   });
 
-  it('keeps names and selectors when the construct moves within the app', () => {
+  it('synthesizes the same objects, pod template included, wherever the construct sits in the app', () => {
     // GIVEN the same props at the top of a chart and nested two levels down in another chart
     const flat = synth();
     const chart = new Chart(Testing.app(), 'elsewhere');
     new AsmWebService(new Construct(new Construct(chart, 'frontend'), 'tier'), 'server', { image: IMAGE });
-    const moved = Testing.synth(chart);
-    const [deployment, svc, pdb] = moved;
-    // THEN every name and every selector is the same, so `kubectl apply` updates rather than conflicts
-    expect(moved.map((object) => object.metadata.name)).toEqual(flat.objects.map((object) => object.metadata.name));
-    expect(deployment.spec.selector).toEqual(flat.deployment.spec.selector);
-    expect(svc.spec.selector).toEqual(flat.svc.spec.selector);
-    expect(pdb.spec.selector).toEqual(flat.pdb.spec.selector);
+    // THEN every object is identical, so `kubectl apply` after a move changes nothing and restarts no pod
+    expect(Testing.synth(chart)).toEqual(flat.objects);
+  });
+
+  it("keeps cdk8s-plus selections of web.deployment pointed at the server's pods", () => {
+    // GIVEN an app that selects the pods the cdk8s-plus way (by the workload, which uses cdk8s.io/metadata.addr)
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    new kplus.Service(chart, 'debug', { metadata: { name: 'debug' }, selector: web.deployment, ports: [{ port: 9000, targetPort: 8080 }] });
+    const [deployment, , , debug] = Testing.synth(chart);
+    // THEN that selector matches the pod template's labels
+    expect(debug.spec.selector).toEqual({ 'cdk8s.io/metadata.addr': 'asm-web-service' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(debug.spec.selector);
+  });
+
+  it('lets an app attach a cdk8s-plus HorizontalPodAutoscaler to the Deployment', () => {
+    // GIVEN the defaults, and an autoscaler the app adds on web.deployment
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    new kplus.HorizontalPodAutoscaler(chart, 'hpa', {
+      target: web.deployment,
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(70))],
+    });
+    // WHEN synthesized, THEN it succeeds, the Deployment leaves the count to the autoscaler, and the autoscaler targets it
+    const objects = Testing.synth(chart);
+    const deployment = objects.find((object) => object.kind === 'Deployment');
+    const hpa = objects.find((object) => object.kind === 'HorizontalPodAutoscaler');
+    expect(deployment.spec).not.toHaveProperty('replicas');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'asm-web-service' });
   });
 
   it('lets two instances live side by side under different names', () => {
