@@ -32,8 +32,11 @@ afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The objects of a multi-document YAML text, in kind/name order (helm template sorts them by install order). */
 function objectsOf(yamlText: string): any[] {
-  return parseAllDocuments(yamlText).map((doc) => doc.toJS()).filter((object) => object);
+  const key = (object: any) => `${object.kind}/${object.metadata.name}`;
+  return parseAllDocuments(yamlText).map((doc) => doc.toJS()).filter((object) => object)
+    .sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 describe('npm run synth:helm', () => {
@@ -53,7 +56,7 @@ describe('npm run synth:helm', () => {
     const rendered = run(helm, ['template', 'shop', chart, '--namespace', 'shop'], scratch);
     expect(rendered.status, rendered.output).toBe(0);
     const synthesized = objectsOf(readFileSync(join(chart, 'templates/asm-web-service.k8s.yaml'), 'utf8'));
-    expect(synthesized.map((object) => object.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
+    expect(synthesized.map((object) => object.kind)).toEqual(['Deployment', 'PodDisruptionBudget', 'Service']);
     expect(synthesized[0].spec.template.spec.containers[0].image).toBe(IMAGE);
     expect(objectsOf(rendered.stdout)).toEqual(synthesized);
   });
