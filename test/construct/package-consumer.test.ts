@@ -28,7 +28,8 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 }
 
 const CONSUMER_MAIN = `// A user's cdk8s app: the construct comes from the package, by name.
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { AsmWebService } from 'asm-web-service';
 
 const app = new App();
@@ -36,9 +37,11 @@ const chart = new Chart(app, 'shop', { namespace: 'shop' });
 const web = new AsmWebService(chart, 'frontend', {
   image: process.env.IMAGE ?? '',
   name: 'shop-web',
-  replicas: 3,
-  serviceType: 'LoadBalancer',
+  serviceType: kplus.ServiceType.LOAD_BALANCER,
+  autoscaling: { minReplicas: 3, maxReplicas: 9, scaleDownStabilization: Duration.minutes(1) },
 });
+// The exposed objects are cdk8s-plus-28's own: a second Service selects the pods through web.deployment.
+new kplus.Service(chart, 'admin', { metadata: { name: 'shop-admin' }, selector: web.deployment, ports: [{ port: 9000, targetPort: web.containerPort }] });
 console.log(web.url);
 app.synth();
 `;
@@ -109,16 +112,20 @@ describe('a separate cdk8s app using the package', () => {
   it('synthesizes with plain Node', () => {
     const synth = run(process.execPath, ['main.ts'], consumer, { IMAGE, CDK8S_OUTDIR: join(consumer, 'dist') });
     expect(synth.status, synth.output).toBe(0);
-    expect(synth.stdout.trim()).toBe('http://shop-web.shop.svc');
+    expect(synth.stdout.trim()).toBe('http://shop-web.shop.svc:8080');
     const objects = parseAllDocuments(readFileSync(join(consumer, 'dist/shop.k8s.yaml'), 'utf8')).map((doc) => doc.toJS());
-    expect(objects.map((object) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`)).toEqual([
+    expect(objects.map((object) => `${object.kind} ${object.metadata.namespace ?? '-'}/${object.metadata.name}`)).toEqual([
       'Deployment shop/shop-web',
       'Service shop/shop-web',
       'PodDisruptionBudget shop/shop-web',
+      'HorizontalPodAutoscaler shop/shop-web',
+      'Service shop/shop-admin',
     ]);
-    const deployment = objects[0];
-    expect(deployment.spec.replicas).toBe(3);
+    const [deployment, service, , hpa, admin] = objects;
+    expect(deployment.spec).not.toHaveProperty('replicas');
     expect(deployment.spec.template.spec.containers[0].image).toBe(IMAGE);
-    expect(objects[1].spec.type).toBe('LoadBalancer');
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(admin.spec.selector);
   });
 });
