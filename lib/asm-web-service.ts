@@ -384,7 +384,10 @@ export class AsmWebService extends Construct {
   constructor(scope: Construct, id: string, props: AsmWebServiceProps) {
     super(scope, id);
 
-    validateKnownKeys('props', props ?? {}, PROPS, RENAMED_PROPS);
+    if (typeof props !== 'object' || props === null) {
+      throw new Error(`'props' must be an object with at least 'image', got ${JSON.stringify(props)}`);
+    }
+    validateKnownKeys('props', props, PROPS, RENAMED_PROPS);
     const image = validateImage(props.image);
     const name = validateDns1035Label('name', props.name ?? APP_NAME);
     if (props.namespace !== undefined) validateDns1123Label('namespace', props.namespace);

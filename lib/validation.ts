@@ -16,6 +16,7 @@ const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const IPV4_ADDRESS = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
 const CPU_QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m?)$/;
 
 export function validateImage(image: string): string {
@@ -68,7 +69,7 @@ export function validateDns1123Subdomain(prop: string, value: string): string {
 /** A host name an Ingress or HTTPRoute matches: a DNS name, optionally with a leading `*.` wildcard label. */
 export function validateHostname(prop: string, value: string): string {
   const name = typeof value === 'string' && value.startsWith('*.') ? value.slice(2) : value;
-  if (typeof value !== 'string' || value.length > 253 || !DNS_1123_SUBDOMAIN.test(name)) {
+  if (typeof value !== 'string' || value.length > 253 || !DNS_1123_SUBDOMAIN.test(name) || IPV4_ADDRESS.test(name)) {
     throw new Error(
       `'${prop}' must be a host name (a DNS-1123 subdomain, optionally starting with '*.', not an IP address), got ${JSON.stringify(value)}`,
     );

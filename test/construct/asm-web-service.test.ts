@@ -520,6 +520,12 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ autoscaling: { maxReplicas: 3, max: 4 } } as any)).toThrow(/^'autoscaling' has no setting "max"; known: minReplicas, /);
   });
 
+  it('rejects missing props', () => {
+    expect(() => new AsmWebService(new Chart(Testing.app(), 'test'), 'web', undefined as any)).toThrow(
+      "'props' must be an object with at least 'image', got undefined",
+    );
+  });
+
   it("rejects an invalid 'name'", () => {
     expect(() => synth({ name: 'Web_Server' })).toThrow(`'name' must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters), got "Web_Server"`);
   });
@@ -667,6 +673,11 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ ingress: { host: '10.0.0.1:80' } })).toThrow(
       `'ingress.host' must be a host name (a DNS-1123 subdomain, optionally starting with '*.', not an IP address), got "10.0.0.1:80"`,
     );
+  });
+
+  it("rejects an IP address as 'ingress.host' or in 'httpRoute.hostnames'", () => {
+    expect(() => synth({ ingress: { host: '10.0.0.1' } })).toThrow(`'ingress.host' must be a host name (a DNS-1123 subdomain, optionally starting with '*.', not an IP address), got "10.0.0.1"`);
+    expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: ['192.168.1.1'] } })).toThrow(`'httpRoute.hostnames[0]' must be a host name`);
   });
 
   it("rejects an invalid 'ingress.className'", () => {
