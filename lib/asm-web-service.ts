@@ -30,7 +30,9 @@ export interface AsmWebServiceAutoscaling {
 
   /**
    * Average CPU use the autoscaler aims for, in percent of `cpuRequest` (so 70 with the default 10m request is
-   * 7 millicores a pod). Above 100 is allowed: the container has no CPU limit by default.
+   * 7 millicores a pod), 1 to 1000. Above 100 is allowed: the container has no CPU limit by default. The default is
+   * not measured for this server: it is the usual target, leaving room for load that grows while the metrics
+   * (sampled every 15 s) catch up.
    * @default 70
    */
   readonly targetCpuUtilizationPercent?: number;
