@@ -105,6 +105,9 @@ describe('a CommonJS app from the cdk8s init typescript-app template', () => {
       'Deployment shop/shop-web',
       'Service shop/shop-web',
       'PodDisruptionBudget shop/shop-web',
+      'HorizontalPodAutoscaler shop/shop-web',
+      'NetworkPolicy shop/shop-web',
+      'HTTPRoute shop/shop-web',
     ]);
     expect(objects[0].spec.template.spec.containers[0].image).toBe(IMAGE);
   });

@@ -8,15 +8,17 @@
  * list-type "map"/"set" lists must not repeat keys.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { parseAllDocuments } from 'yaml';
 
 /** The Kubernetes release whose schema is used; keep it in step with scripts/cluster/versions.sh. */
 export const KUBERNETES_SCHEMA_VERSION = 'v1.37.2';
 
 type Schema = Record<string, unknown>;
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 interface GroupVersionKind { group: string; version: string; kind: string }
 
 /** The `go` command: from PATH, else the usual install location. */
@@ -28,9 +30,16 @@ function goCommand(): string {
   throw new Error('the schema check needs Go (to fetch k8s.io/kubernetes from the Go module proxy): install golang-go');
 }
 
-/** Downloads (or finds in the module cache) k8s.io/kubernetes@version; returns its api/openapi-spec/v3 folder. */
-export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
-  const output = execFileSync(goCommand(), ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
+/**
+ * The Gateway API releases whose HTTPRoute CRD (standard channel) the construct's HTTPRoute is checked against:
+ * the first that serves gateway.networking.k8s.io/v1 and the newest this machine's Go can download (v1.7 needs
+ * Go 1.27).
+ */
+export const GATEWAY_API_VERSIONS = ['v1.0.0', 'v1.6.3'];
+
+/** Downloads (or finds in the module cache) a Go module; returns its folder. */
+function goModuleDir(module: string, version: string): string {
+  const output = execFileSync(goCommand(), ['mod', 'download', '-json', `${module}@${version}`], {
     cwd: tmpdir(), // outside any module, so no go.mod is read or changed
     encoding: 'utf8',
     env: { ...process.env, GOFLAGS: '-mod=mod' },
@@ -38,8 +47,19 @@ export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
     timeout: 600_000,
   });
   const { Dir, Error: downloadError } = JSON.parse(output) as { Dir?: string; Error?: string };
-  if (downloadError || !Dir) throw new Error(`go mod download k8s.io/kubernetes@${version}: ${downloadError ?? 'no Dir'}`);
-  return join(Dir, 'api', 'openapi-spec', 'v3');
+  if (downloadError || !Dir) throw new Error(`go mod download ${module}@${version}: ${downloadError ?? 'no Dir'}`);
+  return Dir;
+}
+
+/** Downloads (or finds in the module cache) k8s.io/kubernetes@version; returns its api/openapi-spec/v3 folder. */
+export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
+  return join(goModuleDir('k8s.io/kubernetes', version), 'api', 'openapi-spec', 'v3');
+}
+
+/** The standard-channel CRD files of a Gateway API release (sigs.k8s.io/gateway-api's config/crd/standard). */
+export function gatewayApiCrdFiles(version: string): string[] {
+  const dir = join(goModuleDir('sigs.k8s.io/gateway-api', version), 'config', 'crd', 'standard');
+  return readdirSync(dir).filter((file) => file.endsWith('.yaml')).map((file) => join(dir, file));
 }
 
 /** The spec file that serves an apiVersion: `v1` is the core group, `GROUP/VERSION` the others. */
@@ -101,12 +121,34 @@ function newAjv(): Ajv {
 /** One problem found in one object. */
 export interface SchemaProblem { object: string; message: string }
 
-/** Validates objects against the spec of one Kubernetes release; loads each API group's file once. */
+/** A CustomResourceDefinition, as far as the schema check reads it. */
+interface CustomResourceDefinition {
+  kind: string;
+  spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }> };
+}
+
+/**
+ * Validates objects against the spec of one Kubernetes release (loading each API group's file once) and, for
+ * custom resources, against the openAPIV3Schema of the CRD files given. A CRD's CEL rules
+ * (x-kubernetes-validations) are not evaluated: only what JSON Schema says (types, patterns, enums, lengths, counts).
+ */
 export class KubernetesSchemaValidator {
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly loadedFiles = new Map<string, Schema>();
+  private readonly customResources = new Map<string, Schema>();
 
-  constructor(private readonly specDir: string) {}
+  constructor(private readonly specDir: string, crdFiles: string[] = []) {
+    for (const file of crdFiles) {
+      for (const document of parseAllDocuments(readFileSync(file, 'utf8'))) {
+        const crd = document.toJS() as CustomResourceDefinition | null;
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        for (const version of crd.spec.versions) {
+          if (!version.served || !version.schema) continue;
+          this.customResources.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, tighten(version.schema.openAPIV3Schema) as Schema);
+        }
+      }
+    }
+  }
 
   /** Every problem of every object: a missing schema for its apiVersion/kind, or schema violations. */
   validate(objects: unknown[]): SchemaProblem[] {
@@ -132,6 +174,15 @@ export class KubernetesSchemaValidator {
   private validatorFor(apiVersion: string, kind: string): ValidateFunction | undefined {
     const key = `${apiVersion} ${kind}`;
     if (this.validators.has(key)) return this.validators.get(key);
+    const customResource = this.customResources.get(key);
+    if (customResource) {
+      // The CRD leaves metadata as a bare object; the API server checks it as every object's ObjectMeta.
+      const definitions = this.definitionsIn(specFileFor('v1'));
+      const properties = { ...(customResource['properties'] as Schema), metadata: { $ref: `#/definitions/${OBJECT_META}` } };
+      const validator = newAjv().compile({ ...customResource, properties, definitions });
+      this.validators.set(key, validator);
+      return validator;
+    }
     const definitions = this.definitionsIn(specFileFor(apiVersion));
     if (!definitions) return undefined;
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];

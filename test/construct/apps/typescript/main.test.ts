@@ -12,8 +12,12 @@ describe('ShopChart', () => {
       'Deployment shop/shop-web',
       'Service shop/shop-web',
       'PodDisruptionBudget shop/shop-web',
+      'HorizontalPodAutoscaler shop/shop-web',
+      'NetworkPolicy shop/shop-web',
+      'HTTPRoute shop/shop-web',
     ]);
     expect(objects[0].spec.template.spec.containers[0].image).toBe(IMAGE);
+    expect(objects[0].spec.replicas).toBeUndefined(); // left to the autoscaler
     expect(chart.web.url).toBe('http://shop-web.shop.svc');
   });
 
