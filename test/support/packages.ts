@@ -50,7 +50,8 @@ function libSourceDigest(): string {
 export function ensurePackages(): void {
   const stamp = join(packagesDir, '.built-from');
   const digest = libSourceDigest();
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  const complete = existsSync(npmTarball()) && existsSync(join(packagesDir, 'python'));
+  if (complete && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
   check(run('npm', ['run', 'package'], repoRoot), 'npm run package');
   writeFileSync(stamp, digest);
 }
