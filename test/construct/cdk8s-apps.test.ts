@@ -5,16 +5,20 @@
  *   the npm tarball from build/packages/js installed: it compiles with `tsc --build`, passes its jest test and
  *   synthesizes with `cdk8s synth` (ts-node), and plain Node `require`s the package without require(esm);
  * - the same app in Python (test/construct/apps/python/main.py), in build/python-venv with cdk8s, cdk8s-plus-28
- *   and constructs from PyPI and the wheel from build/packages/python: it writes the same manifests, byte for byte.
- * Java and Go apps are not built: their packages need cdk8s-plus-28's Maven artifact and the cdk8s Go modules,
- * which the registries the project's machines reach do not serve (README.md, "Other languages").
+ *   and constructs from PyPI and the wheel from build/packages/python: it writes the same manifests, byte for byte;
+ * - the same app in Go (test/construct/apps/go/main.go) on the Go module of build/packages/go, with cdk8s and
+ *   cdk8s-plus-28 as Go modules jsii-pacmak generates from their npm packages (go.mod `replace`s; the Go module proxy
+ *   does not serve the cdk8s-team modules here): the same bytes again.
+ * No Java app: Maven Central as reached here has no cdk8s-plus-28 (README.md, "Packages for every language").
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ensurePackages, ensurePythonVenv, npmTarball, PYTHON_REQUIREMENTS, run } from '../support/packages.js';
+import {
+  ensureGoBindings, ensurePackages, ensurePythonVenv, goAppEnv, npmTarball, packagesDir, PYTHON_REQUIREMENTS, run,
+} from '../support/packages.js';
 import { repoRoot } from '../support/server.js';
 
 const BIN = join(repoRoot, 'node_modules/.bin');
@@ -45,6 +49,28 @@ function appPackageJson(tarball: string): string {
 
 function manifests(outdir: string): Map<string, Buffer> {
   return new Map(readdirSync(outdir).sort().map((file) => [file, readFileSync(join(outdir, file))]));
+}
+
+let typescriptOutput: Map<string, Buffer> | undefined;
+/** The TypeScript app's manifests (ts-node main.ts in the installed app), made once: the other languages' reference. */
+function typescriptManifests(): Map<string, Buffer> {
+  if (!typescriptOutput) {
+    const outdir = join(scratch, 'typescript-dist');
+    const typescript = run(join(app, 'node_modules/.bin/ts-node'), ['main.ts'], app, { IMAGE, CDK8S_OUTDIR: outdir });
+    expect(typescript.status, typescript.output).toBe(0);
+    typescriptOutput = manifests(outdir);
+    expect([...typescriptOutput.keys()]).toEqual(['shop.k8s.yaml']);
+  }
+  return typescriptOutput;
+}
+
+/** The same files, byte for byte (compared as text first, so a failure shows the differing lines). */
+function expectSameManifests(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [file, bytes] of expected) {
+    expect(actual.get(file)!.toString('utf8'), file).toBe(bytes.toString('utf8'));
+    expect(actual.get(file)!.equals(bytes), file).toBe(true);
+  }
 }
 
 beforeAll(() => {
@@ -120,28 +146,57 @@ describe('the same app in Python', () => {
   }, 600_000);
 
   it(`synthesizes the same manifests as the TypeScript app, byte for byte (${PYTHON_REQUIREMENTS.join(', ')})`, () => {
-    const typescriptOut = join(scratch, 'typescript-dist');
     const pythonOut = join(scratch, 'python-dist');
-    const typescript = run(join(app, 'node_modules/.bin/ts-node'), ['main.ts'], app, { IMAGE, CDK8S_OUTDIR: typescriptOut });
-    expect(typescript.status, typescript.output).toBe(0);
     const py = run(python, [join(APPS, 'python/main.py')], scratch, { IMAGE, CDK8S_OUTDIR: pythonOut });
     expect(py.status, py.output).toBe(0);
     expect(py.stdout.trim()).toBe('http://shop-web.shop.svc');
-
-    const fromTypescript = manifests(typescriptOut);
-    const fromPython = manifests(pythonOut);
-    expect([...fromPython.keys()]).toEqual(['shop.k8s.yaml']);
-    expect([...fromPython.keys()]).toEqual([...fromTypescript.keys()]);
-    for (const [file, bytes] of fromTypescript) {
-      // As text first, so a failure shows the differing lines; then the bytes themselves.
-      expect(fromPython.get(file)!.toString('utf8'), file).toBe(bytes.toString('utf8'));
-      expect(fromPython.get(file)!.equals(bytes), file).toBe(true);
-    }
+    expectSameManifests(manifests(pythonOut), typescriptManifests());
   });
 
   it('gets the validation message that names the prop, from the JavaScript runtime', () => {
     const py = run(python, [join(APPS, 'python/main.py')], scratch, { IMAGE: 'asm-web-service:latest', CDK8S_OUTDIR: join(scratch, 'bad') });
     expect(py.status).not.toBe(0);
     expect(py.stderr).toContain("'image' must be pinned by digest");
+  });
+});
+
+describe('the same app in Go', () => {
+  let goApp: string;
+  beforeAll(() => {
+    const bindings = ensureGoBindings();
+    goApp = join(scratch, 'go-app');
+    mkdirSync(goApp);
+    cpSync(join(APPS, 'go/main.go'), join(goApp, 'main.go'));
+    // Our module's own requirements (jsii-runtime-go, cdk8s, cdk8s-plus-28, constructs at the versions it was
+    // generated for), our module itself, and the local copies of what the Go module proxy does not serve.
+    const ours = join(packagesDir, 'go/asmwebservice');
+    const requirements = readFileSync(join(ours, 'go.mod'), 'utf8').match(/require \(([^)]*)\)/)![1].trim();
+    writeFileSync(join(goApp, 'go.mod'), [
+      'module asm-web-service.local/shop-app',
+      '',
+      'go 1.25',
+      '',
+      'require (',
+      '\tgithub.com/asm-web-service/asm-web-service-go/asmwebservice v0.0.0',
+      `\t${requirements}`,
+      ')',
+      '',
+      `replace github.com/asm-web-service/asm-web-service-go/asmwebservice => ${ours}`,
+      `replace github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 => ${join(bindings, 'cdk8s')}`,
+      `replace github.com/cdk8s-team/cdk8s-plus-go/cdk8splus28/v2 => ${join(bindings, 'cdk8splus28')}`,
+      '',
+    ].join('\n'));
+    const tidy = run('go', ['mod', 'tidy'], goApp, goAppEnv);
+    expect(tidy.status, tidy.output).toBe(0);
+    const build = run('go', ['build', '-o', 'shop-app', '.'], goApp, goAppEnv);
+    expect(build.status, build.output).toBe(0);
+  }, 900_000);
+
+  it('synthesizes the same manifests as the TypeScript app, byte for byte', () => {
+    const goOut = join(scratch, 'go-dist');
+    const go = run(join(goApp, 'shop-app'), [], scratch, { IMAGE, CDK8S_OUTDIR: goOut });
+    expect(go.status, go.output).toBe(0);
+    expect(go.stdout.trim()).toBe('http://shop-web.shop.svc');
+    expectSameManifests(manifests(goOut), typescriptManifests());
   });
 });
