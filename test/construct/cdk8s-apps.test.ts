@@ -153,6 +153,21 @@ describe('the same app in Python', () => {
     expectSameManifests(manifests(pythonOut), typescriptManifests());
   });
 
+  it('installs a wheel with the metadata PyPI shows and the peer ranges as requirements', () => {
+    const show = run(python, ['-c', [
+      'import importlib.metadata as m, json',
+      "d = m.metadata('asm-web-service')",
+      "print(json.dumps({'name': d['Name'], 'summary': d['Summary'], 'license': d['License'], 'urls': d.get_all('Project-URL'), 'requires': m.requires('asm-web-service')}))",
+    ].join('\n')], scratch);
+    expect(show.status, show.output).toBe(0);
+    const wheel = JSON.parse(show.stdout);
+    expect(wheel).toMatchObject({ name: 'asm-web-service', license: 'MIT', urls: ['Source, https://github.com/asm-web-service/asm-web-service'] });
+    expect(wheel.summary).toMatch(/^A cdk8s construct/);
+    expect(wheel.requires).toEqual(expect.arrayContaining([
+      'cdk8s <3.0.0,>=2.70.106', 'cdk8s-plus-28 <3.0.0,>=2.5.6', 'constructs <11.0.0,>=10.8.1',
+    ]));
+  });
+
   it('gets the validation message that names the prop, from the JavaScript runtime', () => {
     const py = run(python, [join(APPS, 'python/main.py')], scratch, { IMAGE: 'asm-web-service:latest', CDK8S_OUTDIR: join(scratch, 'bad') });
     expect(py.status).not.toBe(0);
