@@ -29,11 +29,11 @@ export interface AsmWebServiceAutoscaling {
   readonly maxReplicas: number;
 
   /**
-   * Average CPU use the autoscaler aims for, in percent of `cpuRequest` (so 70 with the default 10m request is
-   * 7 millicores a pod), 1 to 1000. Above 100 is allowed: the container has no CPU limit by default. The default is
-   * not measured for this server: it is the usual target, leaving room for load that grows while the metrics
-   * (sampled every 15 s) catch up.
-   * @default 70
+   * Average CPU use the autoscaler aims for, in percent of `cpuRequest` (so 80 with the default 10m request is
+   * 8 millicores a pod), 1 to 1000. Above 100 is allowed: the container has no CPU limit by default. The default is
+   * not measured for this server: it is Kubernetes' own (`DefaultCPUUtilization`, what an autoscaler without
+   * metrics aims for).
+   * @default 80
    */
   readonly targetCpuUtilizationPercent?: number;
 
@@ -557,7 +557,8 @@ export class AsmWebService extends Construct {
     }
 
     if (autoscaling) {
-      // Kubernetes' default behaviour (cdk8s-plus's own defaults differ), with the stabilisation windows given.
+      // Kubernetes' default behaviour (k8s.io/kubernetes pkg/apis/autoscaling/v2/defaults.go; cdk8s-plus's own
+      // defaults differ), with the stabilisation windows given.
       const everyFifteenSeconds = (replicasChange: kplus.Replicas) => ({ replicas: replicasChange, duration: Duration.seconds(15) });
       this.horizontalPodAutoscaler = new kplus.HorizontalPodAutoscaler(this, 'hpa', {
         metadata,
@@ -568,7 +569,7 @@ export class AsmWebService extends Construct {
         scaleUp: {
           stabilizationWindow: autoscaling.scaleUpStabilization,
           strategy: kplus.ScalingStrategy.MAX_CHANGE,
-          policies: [everyFifteenSeconds(kplus.Replicas.percent(100)), everyFifteenSeconds(kplus.Replicas.absolute(4))],
+          policies: [everyFifteenSeconds(kplus.Replicas.absolute(4)), everyFifteenSeconds(kplus.Replicas.percent(100))],
         },
         scaleDown: {
           stabilizationWindow: autoscaling.scaleDownStabilization,
@@ -648,7 +649,7 @@ function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling) {
     'autoscaling.maxReplicas', autoscaling.maxReplicas, minReplicas, 1_000_000, ` (at least 'autoscaling.minReplicas')`,
   );
   const targetCpuUtilizationPercent = validateInteger(
-    'autoscaling.targetCpuUtilizationPercent', autoscaling.targetCpuUtilizationPercent ?? 70, 1, 1000,
+    'autoscaling.targetCpuUtilizationPercent', autoscaling.targetCpuUtilizationPercent ?? 80, 1, 1000,
   );
   const window = (prop: 'scaleUpStabilization' | 'scaleDownStabilization', fallback: Duration) =>
     Duration.seconds(validateSeconds(`autoscaling.${prop}`, autoscaling[prop] ?? fallback, 0, 3600));

@@ -331,7 +331,7 @@ describe('AsmWebService props', () => {
 describe('AsmWebService autoscaling', () => {
   it('scales the Deployment with an autoscaling/v2 HorizontalPodAutoscaler on CPU, Kubernetes-default behaviour', () => {
     const { service, deployment, hpa, pdb } = synth({ autoscaling: { maxReplicas: 10 } });
-    // THEN the Deployment carries no count, and the autoscaler keeps 2 to 10 pods at 70% of the CPU request
+    // THEN the Deployment carries no count, and the autoscaler keeps 2 to 10 pods at 80% of the CPU request
     expect(deployment.spec).not.toHaveProperty('replicas');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.metadata).toMatchObject({ name: 'asm-web-service', labels: SELECTOR });
@@ -339,12 +339,12 @@ describe('AsmWebService autoscaling', () => {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'asm-web-service' },
       minReplicas: 2,
       maxReplicas: 10,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
       behavior: {
         scaleUp: {
           stabilizationWindowSeconds: 0,
           selectPolicy: 'Max',
-          policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }, { type: 'Pods', value: 4, periodSeconds: 15 }],
+          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }],
         },
         scaleDown: {
           stabilizationWindowSeconds: 300,
