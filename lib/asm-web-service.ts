@@ -13,8 +13,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   validateAnnotations, validateDns1035Label, validateDns1123Label, validateDns1123Subdomain, validateHostname,
-  validateImage, validateInteger, validateKnownKeys, validateLabels, validateMebibytes, validateMillicores,
-  validatePath, validateSeconds,
+  rejectRenamedProps, validateImage, validateInteger, validateKnownKeys, validateLabels, validateMebibytes,
+  validateMillicores, validatePath, validateSeconds,
 } from './validation.js';
 
 /** A HorizontalPodAutoscaler (autoscaling/v2) that sets the number of pods from their CPU use. */
@@ -324,12 +324,6 @@ const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
 const SERVICE_TYPES = [kplus.ServiceType.CLUSTER_IP, kplus.ServiceType.NODE_PORT, kplus.ServiceType.LOAD_BALANCER];
 
-const PROPS = [
-  'image', 'name', 'namespace', 'replicas', 'containerPort', 'servicePort', 'serviceType', 'nodePort', 'cpuRequest',
-  'cpuLimit', 'memoryRequest', 'memoryLimit', 'readinessPeriod', 'readinessFailureThreshold', 'livenessPeriod',
-  'livenessFailureThreshold', 'probeTimeout', 'drainPeriod', 'terminationGracePeriod', 'labels', 'annotations',
-  'podAnnotations', 'podDisruptionBudget', 'topologySpread', 'networkPolicy', 'autoscaling', 'ingress', 'httpRoute',
-] as const;
 /** Props of the first version, which took plain numbers. */
 const RENAMED_PROPS = {
   cpuRequestMillis: "'cpuRequest' (a kplus.Cpu)",
@@ -389,7 +383,7 @@ export class AsmWebService extends Construct {
     if (typeof props !== 'object' || props === null) {
       throw new Error(`'props' must be an object with at least 'image', got ${JSON.stringify(props)}`);
     }
-    validateKnownKeys('props', props, PROPS, RENAMED_PROPS);
+    rejectRenamedProps(props, RENAMED_PROPS);
     const image = validateImage(props.image);
     const name = validateDns1035Label('name', props.name ?? APP_NAME);
     if (props.namespace !== undefined) validateDns1123Label('namespace', props.namespace);

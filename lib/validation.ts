@@ -161,15 +161,24 @@ export function validateAnnotations(prop: string, annotations: { [key: string]: 
 }
 
 /**
- * Rejects keys that are not props (a misspelling, or a prop of an older version such as `readinessPeriodSeconds`),
- * which JavaScript callers would otherwise see silently ignored. `renamed` maps old names to a hint.
+ * Rejects keys that are not settings of an options object (a misspelling such as `maxReplica`), which JavaScript
+ * callers would otherwise see silently ignored.
  */
-export function validateKnownKeys(
-  prop: string, value: object, known: readonly string[], renamed: { [old: string]: string } = {},
-): void {
+export function validateKnownKeys(prop: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key) || (value as { [key: string]: unknown })[key] === undefined) continue;
-    const hint = renamed[key] ? `: use ${renamed[key]}` : `; known: ${known.join(', ')}`;
-    throw new Error(`'${prop}' has no setting ${JSON.stringify(key)}${hint}`);
+    throw new Error(`'${prop}' has no setting ${JSON.stringify(key)}; known: ${known.join(', ')}`);
+  }
+}
+
+/**
+ * Rejects the props of an earlier version (`renamed` maps each to its replacement), which JavaScript callers would
+ * otherwise see silently ignored. Other extra keys pass: an app may hand its own props, a superset, to the construct.
+ */
+export function rejectRenamedProps(props: object, renamed: { [old: string]: string }): void {
+  for (const [old, replacement] of Object.entries(renamed)) {
+    if ((props as { [key: string]: unknown })[old] !== undefined) {
+      throw new Error(`'${old}' is no longer a prop: use ${replacement}`);
+    }
   }
 }

@@ -514,10 +514,21 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ image: `127.0.0.1:5000/team/asm-web-service@sha256:${digest}` })).not.toThrow();
   });
 
-  it('rejects a prop it does not know, naming the new prop for an old one', () => {
-    expect(() => synth({ readinessPeriodSeconds: 5 } as any)).toThrow(`'props' has no setting "readinessPeriodSeconds": use 'readinessPeriod' (a Duration)`);
-    expect(() => synth({ replica: 3 } as any)).toThrow(/^'props' has no setting "replica"; known: image, name, /);
-    expect(() => synth({ autoscaling: { maxReplicas: 3, max: 4 } } as any)).toThrow(/^'autoscaling' has no setting "max"; known: minReplicas, /);
+  it('rejects a prop of the first version, naming its replacement', () => {
+    expect(() => synth({ readinessPeriodSeconds: 5 } as any)).toThrow(`'readinessPeriodSeconds' is no longer a prop: use 'readinessPeriod' (a Duration)`);
+    expect(() => synth({ memoryLimitMiB: 64 } as any)).toThrow(`'memoryLimitMiB' is no longer a prop: use 'memoryLimit' (a Size)`);
+  });
+
+  it("accepts an app's own props beside the construct's, as a subclass passes them on", () => {
+    expect(synth({ team: 'shop' } as any).objects).toEqual(synth().objects);
+  });
+
+  it.each([
+    ['autoscaling', { maxReplicas: 3, maxReplica: 4 }, 'maxReplica', 'minReplicas, maxReplicas, '],
+    ['ingress', { hosts: ['a.example.com'] }, 'hosts', 'className, host, path, tlsSecretName'],
+    ['httpRoute', { gatewayName: 'g', hostname: 'a.example.com' }, 'hostname', 'gatewayName, gatewayNamespace, '],
+  ])("rejects a setting '%s' does not have", (prop, value, key, known) => {
+    expect(() => synth({ [prop]: value } as any)).toThrow(`'${prop}' has no setting "${key}"; known: ${known}`);
   });
 
   it('rejects missing props', () => {
