@@ -16,6 +16,7 @@ const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const URL_PATH = /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/;
 const IPV4_ADDRESS = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
 const CPU_QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m?)$/;
 
@@ -77,10 +78,20 @@ export function validateHostname(prop: string, value: string): string {
   return value;
 }
 
-/** An HTTP path prefix: starts with `/`, no query or fragment. */
+/**
+ * An HTTP path prefix as both Kubernetes' Ingress validation (pkg/apis/networking/validation) and the Gateway API's
+ * HTTPRoute CRD accept it: absolute, URL path characters or %XX escapes, no `//`, `/./`, `/../` or encoded `/`,
+ * not ending in `/.` or `/..`.
+ */
 export function validatePath(prop: string, value: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 1024 || /[\s?#]/.test(value)) {
-    throw new Error(`'${prop}' must be a path starting with '/' (at most 1024 characters, no spaces, '?' or '#'), got ${JSON.stringify(value)}`);
+  const valid = typeof value === 'string' && value.startsWith('/') && value.length <= 1024 && URL_PATH.test(value) &&
+    !['//', '/./', '/../', '%2f', '%2F'].some((sequence) => value.includes(sequence)) &&
+    !['/.', '/..'].some((suffix) => value.endsWith(suffix));
+  if (!valid) {
+    throw new Error(
+      `'${prop}' must be a URL path starting with '/' (at most 1024 characters of A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / or %XX; ` +
+        `no '//', '/./', '/../' or '%2F'; not ending in '/.' or '/..'), got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

@@ -695,8 +695,18 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ ingress: { className: 'Nginx' } })).toThrow(`'ingress.className' must be a DNS-1123 subdomain`);
   });
 
-  it("rejects an 'ingress.path' without a leading slash", () => {
-    expect(() => synth({ ingress: { path: 'shop' } })).toThrow(`'ingress.path' must be a path starting with '/'`);
+  it.each(['shop', '/a//b', '/a/./b', '/a/../b', '/a%2Fb', '/a/..', '/a/.', '/a b', '/a?b', '/a#b', '/%zz'])(
+    "rejects an 'ingress.path' or 'httpRoute.path' of %j",
+    (path) => {
+      const message = `must be a URL path starting with '/' (at most 1024 characters of A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / or %XX; no '//', '/./', '/../' or '%2F'; not ending in '/.' or '/..'), got ${JSON.stringify(path)}`;
+      expect(() => synth({ ingress: { path } })).toThrow(`'ingress.path' ${message}`);
+      expect(() => synth({ httpRoute: { gatewayName: 'g', path } })).toThrow(`'httpRoute.path' ${message}`);
+    },
+  );
+
+  it("accepts an 'ingress.path' or 'httpRoute.path' with escapes and sub-delimiters", () => {
+    expect(synth({ ingress: { path: '/shop/%C3%A9t%C3%A9;v=1' } }).ingress.spec.rules[0].http.paths[0].path).toBe('/shop/%C3%A9t%C3%A9;v=1');
+    expect(synth({ httpRoute: { gatewayName: 'g', path: "/a-b_c.d~e!f$g&h'i(j)k*l+m,n=o:p@q" } }).httpRoute).toBeDefined();
   });
 
   it("rejects an 'ingress.tlsSecretName' without a host", () => {
@@ -720,10 +730,6 @@ describe('AsmWebService validation', () => {
     const many = Array.from({ length: 17 }, (_, i) => `h${i}.example.com`);
     expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: many } })).toThrow(`'httpRoute.hostnames' must list 1 to 16 host names`);
     expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: ['ok.example.com', 'a..b'] } })).toThrow(`'httpRoute.hostnames[1]' must be a host name`);
-  });
-
-  it("rejects an 'httpRoute.path' without a leading slash", () => {
-    expect(() => synth({ httpRoute: { gatewayName: 'g', path: 'x' } })).toThrow(`'httpRoute.path' must be a path starting with '/'`);
   });
 
   it("rejects a second instance with the same 'name' in the same namespace", () => {

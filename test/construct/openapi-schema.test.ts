@@ -64,7 +64,7 @@ describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} a
     ['an Ingress with the defaults', { ingress: {} }, ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress']],
     [
       'an Ingress with every setting',
-      { ingress: { className: 'nginx', host: '*.shop.example.com', path: '/shop', tlsSecretName: 'shop-tls' } },
+      { ingress: { className: 'nginx', host: '*.shop.example.com', path: '/shop/%C3%A9t%C3%A9;v=1', tlsSecretName: 'shop-tls' } },
       ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress'],
     ],
     ['an HTTPRoute with the defaults', { httpRoute: { gatewayName: 'public' } }, ['Deployment', 'Service', 'PodDisruptionBudget', 'HTTPRoute']],
@@ -72,7 +72,7 @@ describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} a
       'an HTTPRoute with every setting',
       {
         httpRoute: {
-          gatewayName: 'public', gatewayNamespace: 'gateways', sectionName: 'https', path: '/shop',
+          gatewayName: 'public', gatewayNamespace: 'gateways', sectionName: 'https', path: "/shop/%C3%A9t%C3%A9;v=1@x:y",
           hostnames: Array.from({ length: 16 }, (_, i) => (i === 0 ? '*.example.com' : `h${i}.example.com`)),
         },
       },
