@@ -147,6 +147,22 @@ describe('the custom resource check catches', () => {
       .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/metadata/labels must be object' }]);
   });
 
+  it("a CEL rule of the CRD: a path with '//'", () => {
+    expect(brokenRoute((route) => { route.spec.rules[0].matches[0].path.value = '/a//b'; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: "/spec/rules/0/matches/0/path must not contain '//' when type one of ['Exact', 'PathPrefix']" }]);
+  });
+
+  it('a CEL rule that needs the schema defaults: a Service backend without a port', () => {
+    // group and kind are left out, so only the CRD's defaults ('' and Service) make this a Service reference
+    expect(brokenRoute((route) => { delete route.spec.rules[0].backendRefs[0].port; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/rules/0/backendRefs/0 Must have port for Service reference' }]);
+  });
+
+  it('a CEL rule over a list: two parentRefs to the same Gateway listener', () => {
+    expect(brokenRoute((route) => { route.spec.parentRefs.push({ ...route.spec.parentRefs[0] }); }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/parentRefs sectionName must be unique when parentRefs includes 2 or more references to the same parent' }]);
+  });
+
   it('an API version the CRD does not serve', () => {
     expect(brokenRoute((route) => { route.apiVersion = 'gateway.networking.k8s.io/v2'; }))
       .toEqual([{ object: 'gateway.networking.k8s.io/v2 HTTPRoute asm-web-service', message: 'no schema for apiVersion gateway.networking.k8s.io/v2 kind HTTPRoute' }]);
