@@ -8,7 +8,7 @@
  * The public API keeps to what jsii can carry to every cdk8s language: props are interfaces of readonly fields,
  * choices are enums (kplus.ServiceType) and units are cdk8s' classes (Duration, Size, kplus.Cpu).
  */
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, type ApiObjectMetadata, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
@@ -550,74 +550,81 @@ export class AsmWebService extends Construct {
       });
     }
 
-    if (autoscaling) {
-      // Kubernetes' default behaviour (k8s.io/kubernetes pkg/apis/autoscaling/v2/defaults.go; cdk8s-plus's own
-      // defaults differ), with the stabilisation windows given.
-      const everyFifteenSeconds = (replicasChange: kplus.Replicas) => ({ replicas: replicasChange, duration: Duration.seconds(15) });
-      this.horizontalPodAutoscaler = new kplus.HorizontalPodAutoscaler(this, 'hpa', {
-        metadata,
-        target: this.deployment,
-        minReplicas: autoscaling.minReplicas,
-        maxReplicas: autoscaling.maxReplicas,
-        metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(autoscaling.targetCpuUtilizationPercent))],
-        scaleUp: {
-          stabilizationWindow: autoscaling.scaleUpStabilization,
-          strategy: kplus.ScalingStrategy.MAX_CHANGE,
-          policies: [everyFifteenSeconds(kplus.Replicas.absolute(4)), everyFifteenSeconds(kplus.Replicas.percent(100))],
-        },
-        scaleDown: {
-          stabilizationWindow: autoscaling.scaleDownStabilization,
-          strategy: kplus.ScalingStrategy.MAX_CHANGE,
-          policies: [everyFifteenSeconds(kplus.Replicas.percent(100))],
-        },
-      });
-    }
-
-    if (props.networkPolicy ?? false) {
-      this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-        metadata,
-        spec: {
-          podSelector: { matchLabels: this.selectorLabels },
-          policyTypes: ['Ingress'],
-          // No `from`: any source, but only to the serving port.
-          ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(containerPort) }] }],
-        },
-      });
-    }
-
-    if (ingress) {
-      const backend = kplus.IngressBackend.fromService(this.service, { port: servicePort });
-      this.ingress = new kplus.Ingress(this, 'ingress', {
-        metadata,
-        className: ingress.className,
-        rules: [{ host: ingress.host, path: ingress.path ?? '/', pathType: kplus.HttpIngressPathType.PREFIX, backend }],
-        tls: ingress.tlsSecretName === undefined ? undefined : [{
-          hosts: ingress.host === undefined ? undefined : [ingress.host],
-          secret: kplus.Secret.fromSecretName(this, 'tls-secret', ingress.tlsSecretName),
-        }],
-      });
-    }
-
-    if (httpRoute) {
-      this.httpRoute = new ApiObject(this, 'http-route', {
-        apiVersion: HTTP_ROUTE_API_VERSION,
-        kind: 'HTTPRoute',
-        metadata,
-        spec: {
-          parentRefs: [{ name: httpRoute.gatewayName, namespace: httpRoute.gatewayNamespace, sectionName: httpRoute.sectionName }],
-          hostnames: httpRoute.hostnames,
-          rules: [{
-            matches: [{ path: { type: 'PathPrefix', value: httpRoute.path ?? '/' } }],
-            backendRefs: [{ name, port: servicePort }],
-          }],
-        },
-      });
-    }
+    this.horizontalPodAutoscaler = autoscaling && this.newAutoscaler(autoscaling, metadata);
+    this.networkPolicy = props.networkPolicy ? this.newNetworkPolicy(metadata) : undefined;
+    this.ingress = ingress && this.newIngress(ingress, metadata);
+    this.httpRoute = httpRoute && this.newHttpRoute(httpRoute, metadata);
   }
 
   /** The labels the Deployment, the Service, the PodDisruptionBudget and the NetworkPolicy select pods by (a copy). */
   public get selectorLabels(): { [key: string]: string } {
     return { ...this.selector };
+  }
+
+  /** The HorizontalPodAutoscaler of `autoscaling`, with Kubernetes' default behaviour but the windows given. */
+  private newAutoscaler(autoscaling: CheckedAutoscaling, metadata: ApiObjectMetadata): kplus.HorizontalPodAutoscaler {
+    // The policies of k8s.io/kubernetes pkg/apis/autoscaling/v2/defaults.go (cdk8s-plus's own defaults differ).
+    const everyFifteenSeconds = (replicasChange: kplus.Replicas) => ({ replicas: replicasChange, duration: Duration.seconds(15) });
+    return new kplus.HorizontalPodAutoscaler(this, 'hpa', {
+      metadata,
+      target: this.deployment,
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(autoscaling.targetCpuUtilizationPercent))],
+      scaleUp: {
+        stabilizationWindow: autoscaling.scaleUpStabilization,
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [everyFifteenSeconds(kplus.Replicas.absolute(4)), everyFifteenSeconds(kplus.Replicas.percent(100))],
+      },
+      scaleDown: {
+        stabilizationWindow: autoscaling.scaleDownStabilization,
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [everyFifteenSeconds(kplus.Replicas.percent(100))],
+      },
+    });
+  }
+
+  /** A NetworkPolicy that admits traffic to the pods from any source, but only to the serving port. */
+  private newNetworkPolicy(metadata: ApiObjectMetadata): kplus.k8s.KubeNetworkPolicy {
+    return new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
+      metadata,
+      spec: {
+        podSelector: { matchLabels: this.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(this.containerPort) }] }],
+      },
+    });
+  }
+
+  /** An Ingress that sends a host's path prefix to the Service port. */
+  private newIngress(ingress: AsmWebServiceIngress, metadata: ApiObjectMetadata): kplus.Ingress {
+    const backend = kplus.IngressBackend.fromService(this.service, { port: this.servicePort });
+    return new kplus.Ingress(this, 'ingress', {
+      metadata,
+      className: ingress.className,
+      rules: [{ host: ingress.host, path: ingress.path ?? '/', pathType: kplus.HttpIngressPathType.PREFIX, backend }],
+      tls: ingress.tlsSecretName === undefined ? undefined : [{
+        hosts: ingress.host === undefined ? undefined : [ingress.host],
+        secret: kplus.Secret.fromSecretName(this, 'tls-secret', ingress.tlsSecretName),
+      }],
+    });
+  }
+
+  /** An HTTPRoute (a Gateway API custom resource, so an ApiObject) from a Gateway to the Service port. */
+  private newHttpRoute(route: AsmWebServiceHttpRoute, metadata: ApiObjectMetadata): ApiObject {
+    return new ApiObject(this, 'http-route', {
+      apiVersion: HTTP_ROUTE_API_VERSION,
+      kind: 'HTTPRoute',
+      metadata,
+      spec: {
+        parentRefs: [{ name: route.gatewayName, namespace: route.gatewayNamespace, sectionName: route.sectionName }],
+        hostnames: route.hostnames,
+        rules: [{
+          matches: [{ path: { type: 'PathPrefix', value: route.path ?? '/' } }],
+          backendRefs: [{ name: this.name, port: this.servicePort }],
+        }],
+      },
+    });
   }
 
   /** Two instances with one name in one namespace would overwrite each other's objects on `kubectl apply`. */
@@ -633,8 +640,17 @@ export class AsmWebService extends Construct {
   }
 }
 
+/** `autoscaling` with its defaults filled in. */
+interface CheckedAutoscaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilizationPercent: number;
+  readonly scaleUpStabilization: Duration;
+  readonly scaleDownStabilization: Duration;
+}
+
 /** `autoscaling` with its defaults filled in, every field checked. */
-function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling) {
+function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling): CheckedAutoscaling {
   validateKnownKeys('autoscaling', autoscaling, [
     'minReplicas', 'maxReplicas', 'targetCpuUtilizationPercent', 'scaleUpStabilization', 'scaleDownStabilization',
   ]);
