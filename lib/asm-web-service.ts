@@ -8,13 +8,13 @@
  * The public API keeps to what jsii can carry to every cdk8s language: props are interfaces of readonly fields,
  * choices are enums (kplus.ServiceType) and units are cdk8s' classes (Duration, Size, kplus.Cpu).
  */
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, type ApiObjectMetadata, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   validateAnnotations, validateDns1035Label, validateDns1123Label, validateDns1123Subdomain, validateHostname,
-  validateImage, validateInteger, validateKnownKeys, validateLabels, validateMebibytes, validateMillicores,
-  validatePath, validateSeconds,
+  rejectRenamedProps, validateImage, validateInteger, validateKnownKeys, validateLabels, validateMebibytes,
+  validateMillicores, validatePath, validateSeconds,
 } from './validation.js';
 
 /** A HorizontalPodAutoscaler (autoscaling/v2) that sets the number of pods from their CPU use. */
@@ -29,11 +29,11 @@ export interface AsmWebServiceAutoscaling {
   readonly maxReplicas: number;
 
   /**
-   * Average CPU use the autoscaler aims for, in percent of `cpuRequest` (so 70 with the default 10m request is
-   * 7 millicores a pod), 1 to 1000. Above 100 is allowed: the container has no CPU limit by default. The default is
-   * not measured for this server: it is the usual target, leaving room for load that grows while the metrics
-   * (sampled every 15 s) catch up.
-   * @default 70
+   * Average CPU use the autoscaler aims for, in percent of `cpuRequest` (so 80 with the default 10m request is
+   * 8 millicores a pod), 1 to 1000. Above 100 is allowed: the container has no CPU limit by default. The default is
+   * not measured for this server: it is Kubernetes' own (`DefaultCPUUtilization`, what an autoscaler without
+   * metrics aims for).
+   * @default 80
    */
   readonly targetCpuUtilizationPercent?: number;
 
@@ -324,12 +324,6 @@ const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
 const SERVICE_TYPES = [kplus.ServiceType.CLUSTER_IP, kplus.ServiceType.NODE_PORT, kplus.ServiceType.LOAD_BALANCER];
 
-const PROPS = [
-  'image', 'name', 'namespace', 'replicas', 'containerPort', 'servicePort', 'serviceType', 'nodePort', 'cpuRequest',
-  'cpuLimit', 'memoryRequest', 'memoryLimit', 'readinessPeriod', 'readinessFailureThreshold', 'livenessPeriod',
-  'livenessFailureThreshold', 'probeTimeout', 'drainPeriod', 'terminationGracePeriod', 'labels', 'annotations',
-  'podAnnotations', 'podDisruptionBudget', 'topologySpread', 'networkPolicy', 'autoscaling', 'ingress', 'httpRoute',
-] as const;
 /** Props of the first version, which took plain numbers. */
 const RENAMED_PROPS = {
   cpuRequestMillis: "'cpuRequest' (a kplus.Cpu)",
@@ -389,7 +383,7 @@ export class AsmWebService extends Construct {
     if (typeof props !== 'object' || props === null) {
       throw new Error(`'props' must be an object with at least 'image', got ${JSON.stringify(props)}`);
     }
-    validateKnownKeys('props', props, PROPS, RENAMED_PROPS);
+    rejectRenamedProps(props, RENAMED_PROPS);
     const image = validateImage(props.image);
     const name = validateDns1035Label('name', props.name ?? APP_NAME);
     if (props.namespace !== undefined) validateDns1123Label('namespace', props.namespace);
@@ -556,73 +550,81 @@ export class AsmWebService extends Construct {
       });
     }
 
-    if (autoscaling) {
-      // Kubernetes' default behaviour (cdk8s-plus's own defaults differ), with the stabilisation windows given.
-      const everyFifteenSeconds = (replicasChange: kplus.Replicas) => ({ replicas: replicasChange, duration: Duration.seconds(15) });
-      this.horizontalPodAutoscaler = new kplus.HorizontalPodAutoscaler(this, 'hpa', {
-        metadata,
-        target: this.deployment,
-        minReplicas: autoscaling.minReplicas,
-        maxReplicas: autoscaling.maxReplicas,
-        metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(autoscaling.targetCpuUtilizationPercent))],
-        scaleUp: {
-          stabilizationWindow: autoscaling.scaleUpStabilization,
-          strategy: kplus.ScalingStrategy.MAX_CHANGE,
-          policies: [everyFifteenSeconds(kplus.Replicas.percent(100)), everyFifteenSeconds(kplus.Replicas.absolute(4))],
-        },
-        scaleDown: {
-          stabilizationWindow: autoscaling.scaleDownStabilization,
-          strategy: kplus.ScalingStrategy.MAX_CHANGE,
-          policies: [everyFifteenSeconds(kplus.Replicas.percent(100))],
-        },
-      });
-    }
-
-    if (props.networkPolicy ?? false) {
-      this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-        metadata,
-        spec: {
-          podSelector: { matchLabels: this.selectorLabels },
-          policyTypes: ['Ingress'],
-          // No `from`: any source, but only to the serving port.
-          ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(containerPort) }] }],
-        },
-      });
-    }
-
-    if (ingress) {
-      const backend = kplus.IngressBackend.fromService(this.service, { port: servicePort });
-      this.ingress = new kplus.Ingress(this, 'ingress', {
-        metadata,
-        className: ingress.className,
-        rules: [{ host: ingress.host, path: ingress.path ?? '/', pathType: kplus.HttpIngressPathType.PREFIX, backend }],
-        tls: ingress.tlsSecretName === undefined ? undefined : [{
-          hosts: ingress.host === undefined ? undefined : [ingress.host],
-          secret: kplus.Secret.fromSecretName(this, 'tls-secret', ingress.tlsSecretName),
-        }],
-      });
-    }
-
-    if (httpRoute) {
-      this.httpRoute = new ApiObject(this, 'http-route', {
-        apiVersion: HTTP_ROUTE_API_VERSION,
-        kind: 'HTTPRoute',
-        metadata,
-        spec: {
-          parentRefs: [{ name: httpRoute.gatewayName, namespace: httpRoute.gatewayNamespace, sectionName: httpRoute.sectionName }],
-          hostnames: httpRoute.hostnames,
-          rules: [{
-            matches: [{ path: { type: 'PathPrefix', value: httpRoute.path ?? '/' } }],
-            backendRefs: [{ name, port: servicePort }],
-          }],
-        },
-      });
-    }
+    this.horizontalPodAutoscaler = autoscaling && this.newAutoscaler(autoscaling, metadata);
+    this.networkPolicy = props.networkPolicy ? this.newNetworkPolicy(metadata) : undefined;
+    this.ingress = ingress && this.newIngress(ingress, metadata);
+    this.httpRoute = httpRoute && this.newHttpRoute(httpRoute, metadata);
   }
 
   /** The labels the Deployment, the Service, the PodDisruptionBudget and the NetworkPolicy select pods by (a copy). */
   public get selectorLabels(): { [key: string]: string } {
     return { ...this.selector };
+  }
+
+  /** The HorizontalPodAutoscaler of `autoscaling`, with Kubernetes' default behaviour but the windows given. */
+  private newAutoscaler(autoscaling: CheckedAutoscaling, metadata: ApiObjectMetadata): kplus.HorizontalPodAutoscaler {
+    // The policies of k8s.io/kubernetes pkg/apis/autoscaling/v2/defaults.go (cdk8s-plus's own defaults differ).
+    const everyFifteenSeconds = (replicasChange: kplus.Replicas) => ({ replicas: replicasChange, duration: Duration.seconds(15) });
+    return new kplus.HorizontalPodAutoscaler(this, 'hpa', {
+      metadata,
+      target: this.deployment,
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(autoscaling.targetCpuUtilizationPercent))],
+      scaleUp: {
+        stabilizationWindow: autoscaling.scaleUpStabilization,
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [everyFifteenSeconds(kplus.Replicas.absolute(4)), everyFifteenSeconds(kplus.Replicas.percent(100))],
+      },
+      scaleDown: {
+        stabilizationWindow: autoscaling.scaleDownStabilization,
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [everyFifteenSeconds(kplus.Replicas.percent(100))],
+      },
+    });
+  }
+
+  /** A NetworkPolicy that admits traffic to the pods from any source, but only to the serving port. */
+  private newNetworkPolicy(metadata: ApiObjectMetadata): kplus.k8s.KubeNetworkPolicy {
+    return new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
+      metadata,
+      spec: {
+        podSelector: { matchLabels: this.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(this.containerPort) }] }],
+      },
+    });
+  }
+
+  /** An Ingress that sends a host's path prefix to the Service port. */
+  private newIngress(ingress: AsmWebServiceIngress, metadata: ApiObjectMetadata): kplus.Ingress {
+    const backend = kplus.IngressBackend.fromService(this.service, { port: this.servicePort });
+    return new kplus.Ingress(this, 'ingress', {
+      metadata,
+      className: ingress.className,
+      rules: [{ host: ingress.host, path: ingress.path ?? '/', pathType: kplus.HttpIngressPathType.PREFIX, backend }],
+      tls: ingress.tlsSecretName === undefined ? undefined : [{
+        hosts: ingress.host === undefined ? undefined : [ingress.host],
+        secret: kplus.Secret.fromSecretName(this, 'tls-secret', ingress.tlsSecretName),
+      }],
+    });
+  }
+
+  /** An HTTPRoute (a Gateway API custom resource, so an ApiObject) from a Gateway to the Service port. */
+  private newHttpRoute(route: AsmWebServiceHttpRoute, metadata: ApiObjectMetadata): ApiObject {
+    return new ApiObject(this, 'http-route', {
+      apiVersion: HTTP_ROUTE_API_VERSION,
+      kind: 'HTTPRoute',
+      metadata,
+      spec: {
+        parentRefs: [{ name: route.gatewayName, namespace: route.gatewayNamespace, sectionName: route.sectionName }],
+        hostnames: route.hostnames,
+        rules: [{
+          matches: [{ path: { type: 'PathPrefix', value: route.path ?? '/' } }],
+          backendRefs: [{ name: this.name, port: this.servicePort }],
+        }],
+      },
+    });
   }
 
   /** Two instances with one name in one namespace would overwrite each other's objects on `kubectl apply`. */
@@ -638,8 +640,17 @@ export class AsmWebService extends Construct {
   }
 }
 
+/** `autoscaling` with its defaults filled in. */
+interface CheckedAutoscaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilizationPercent: number;
+  readonly scaleUpStabilization: Duration;
+  readonly scaleDownStabilization: Duration;
+}
+
 /** `autoscaling` with its defaults filled in, every field checked. */
-function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling) {
+function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling): CheckedAutoscaling {
   validateKnownKeys('autoscaling', autoscaling, [
     'minReplicas', 'maxReplicas', 'targetCpuUtilizationPercent', 'scaleUpStabilization', 'scaleDownStabilization',
   ]);
@@ -648,7 +659,7 @@ function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling) {
     'autoscaling.maxReplicas', autoscaling.maxReplicas, minReplicas, 1_000_000, ` (at least 'autoscaling.minReplicas')`,
   );
   const targetCpuUtilizationPercent = validateInteger(
-    'autoscaling.targetCpuUtilizationPercent', autoscaling.targetCpuUtilizationPercent ?? 70, 1, 1000,
+    'autoscaling.targetCpuUtilizationPercent', autoscaling.targetCpuUtilizationPercent ?? 80, 1, 1000,
   );
   const window = (prop: 'scaleUpStabilization' | 'scaleDownStabilization', fallback: Duration) =>
     Duration.seconds(validateSeconds(`autoscaling.${prop}`, autoscaling[prop] ?? fallback, 0, 3600));

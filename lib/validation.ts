@@ -16,6 +16,7 @@ const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const URL_PATH = /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/;
 const IPV4_ADDRESS = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
 const CPU_QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m?)$/;
 
@@ -77,10 +78,20 @@ export function validateHostname(prop: string, value: string): string {
   return value;
 }
 
-/** An HTTP path prefix: starts with `/`, no query or fragment. */
+/**
+ * An HTTP path prefix as both Kubernetes' Ingress validation (pkg/apis/networking/validation) and the Gateway API's
+ * HTTPRoute CRD accept it: absolute, URL path characters or %XX escapes, no `//`, `/./`, `/../` or encoded `/`,
+ * not ending in `/.` or `/..`.
+ */
 export function validatePath(prop: string, value: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 1024 || /[\s?#]/.test(value)) {
-    throw new Error(`'${prop}' must be a path starting with '/' (at most 1024 characters, no spaces, '?' or '#'), got ${JSON.stringify(value)}`);
+  const valid = typeof value === 'string' && value.startsWith('/') && value.length <= 1024 && URL_PATH.test(value) &&
+    !['//', '/./', '/../', '%2f', '%2F'].some((sequence) => value.includes(sequence)) &&
+    !['/.', '/..'].some((suffix) => value.endsWith(suffix));
+  if (!valid) {
+    throw new Error(
+      `'${prop}' must be a URL path starting with '/' (at most 1024 characters of A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / or %XX; ` +
+        `no '//', '/./', '/../' or '%2F'; not ending in '/.' or '/..'), got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -161,15 +172,24 @@ export function validateAnnotations(prop: string, annotations: { [key: string]: 
 }
 
 /**
- * Rejects keys that are not props (a misspelling, or a prop of an older version such as `readinessPeriodSeconds`),
- * which JavaScript callers would otherwise see silently ignored. `renamed` maps old names to a hint.
+ * Rejects keys that are not settings of an options object (a misspelling such as `maxReplica`), which JavaScript
+ * callers would otherwise see silently ignored.
  */
-export function validateKnownKeys(
-  prop: string, value: object, known: readonly string[], renamed: { [old: string]: string } = {},
-): void {
+export function validateKnownKeys(prop: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key) || (value as { [key: string]: unknown })[key] === undefined) continue;
-    const hint = renamed[key] ? `: use ${renamed[key]}` : `; known: ${known.join(', ')}`;
-    throw new Error(`'${prop}' has no setting ${JSON.stringify(key)}${hint}`);
+    throw new Error(`'${prop}' has no setting ${JSON.stringify(key)}; known: ${known.join(', ')}`);
+  }
+}
+
+/**
+ * Rejects the props of an earlier version (`renamed` maps each to its replacement), which JavaScript callers would
+ * otherwise see silently ignored. Other extra keys pass: an app may hand its own props, a superset, to the construct.
+ */
+export function rejectRenamedProps(props: object, renamed: { [old: string]: string }): void {
+  for (const [old, replacement] of Object.entries(renamed)) {
+    if ((props as { [key: string]: unknown })[old] !== undefined) {
+      throw new Error(`'${old}' is no longer a prop: use ${replacement}`);
+    }
   }
 }

@@ -331,7 +331,7 @@ describe('AsmWebService props', () => {
 describe('AsmWebService autoscaling', () => {
   it('scales the Deployment with an autoscaling/v2 HorizontalPodAutoscaler on CPU, Kubernetes-default behaviour', () => {
     const { service, deployment, hpa, pdb } = synth({ autoscaling: { maxReplicas: 10 } });
-    // THEN the Deployment carries no count, and the autoscaler keeps 2 to 10 pods at 70% of the CPU request
+    // THEN the Deployment carries no count, and the autoscaler keeps 2 to 10 pods at 80% of the CPU request
     expect(deployment.spec).not.toHaveProperty('replicas');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.metadata).toMatchObject({ name: 'asm-web-service', labels: SELECTOR });
@@ -339,12 +339,12 @@ describe('AsmWebService autoscaling', () => {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'asm-web-service' },
       minReplicas: 2,
       maxReplicas: 10,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
       behavior: {
         scaleUp: {
           stabilizationWindowSeconds: 0,
           selectPolicy: 'Max',
-          policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }, { type: 'Pods', value: 4, periodSeconds: 15 }],
+          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }],
         },
         scaleDown: {
           stabilizationWindowSeconds: 300,
@@ -514,10 +514,21 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ image: `127.0.0.1:5000/team/asm-web-service@sha256:${digest}` })).not.toThrow();
   });
 
-  it('rejects a prop it does not know, naming the new prop for an old one', () => {
-    expect(() => synth({ readinessPeriodSeconds: 5 } as any)).toThrow(`'props' has no setting "readinessPeriodSeconds": use 'readinessPeriod' (a Duration)`);
-    expect(() => synth({ replica: 3 } as any)).toThrow(/^'props' has no setting "replica"; known: image, name, /);
-    expect(() => synth({ autoscaling: { maxReplicas: 3, max: 4 } } as any)).toThrow(/^'autoscaling' has no setting "max"; known: minReplicas, /);
+  it('rejects a prop of the first version, naming its replacement', () => {
+    expect(() => synth({ readinessPeriodSeconds: 5 } as any)).toThrow(`'readinessPeriodSeconds' is no longer a prop: use 'readinessPeriod' (a Duration)`);
+    expect(() => synth({ memoryLimitMiB: 64 } as any)).toThrow(`'memoryLimitMiB' is no longer a prop: use 'memoryLimit' (a Size)`);
+  });
+
+  it("accepts an app's own props beside the construct's, as a subclass passes them on", () => {
+    expect(synth({ team: 'shop' } as any).objects).toEqual(synth().objects);
+  });
+
+  it.each([
+    ['autoscaling', { maxReplicas: 3, maxReplica: 4 }, 'maxReplica', 'minReplicas, maxReplicas, '],
+    ['ingress', { hosts: ['a.example.com'] }, 'hosts', 'className, host, path, tlsSecretName'],
+    ['httpRoute', { gatewayName: 'g', hostname: 'a.example.com' }, 'hostname', 'gatewayName, gatewayNamespace, '],
+  ])("rejects a setting '%s' does not have", (prop, value, key, known) => {
+    expect(() => synth({ [prop]: value } as any)).toThrow(`'${prop}' has no setting "${key}"; known: ${known}`);
   });
 
   it('rejects missing props', () => {
@@ -684,8 +695,18 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ ingress: { className: 'Nginx' } })).toThrow(`'ingress.className' must be a DNS-1123 subdomain`);
   });
 
-  it("rejects an 'ingress.path' without a leading slash", () => {
-    expect(() => synth({ ingress: { path: 'shop' } })).toThrow(`'ingress.path' must be a path starting with '/'`);
+  it.each(['shop', '/a//b', '/a/./b', '/a/../b', '/a%2Fb', '/a/..', '/a/.', '/a b', '/a?b', '/a#b', '/%zz'])(
+    "rejects an 'ingress.path' or 'httpRoute.path' of %j",
+    (path) => {
+      const message = `must be a URL path starting with '/' (at most 1024 characters of A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / or %XX; no '//', '/./', '/../' or '%2F'; not ending in '/.' or '/..'), got ${JSON.stringify(path)}`;
+      expect(() => synth({ ingress: { path } })).toThrow(`'ingress.path' ${message}`);
+      expect(() => synth({ httpRoute: { gatewayName: 'g', path } })).toThrow(`'httpRoute.path' ${message}`);
+    },
+  );
+
+  it("accepts an 'ingress.path' or 'httpRoute.path' with escapes and sub-delimiters", () => {
+    expect(synth({ ingress: { path: '/shop/%C3%A9t%C3%A9;v=1' } }).ingress.spec.rules[0].http.paths[0].path).toBe('/shop/%C3%A9t%C3%A9;v=1');
+    expect(synth({ httpRoute: { gatewayName: 'g', path: "/a-b_c.d~e!f$g&h'i(j)k*l+m,n=o:p@q" } }).httpRoute).toBeDefined();
   });
 
   it("rejects an 'ingress.tlsSecretName' without a host", () => {
@@ -709,10 +730,6 @@ describe('AsmWebService validation', () => {
     const many = Array.from({ length: 17 }, (_, i) => `h${i}.example.com`);
     expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: many } })).toThrow(`'httpRoute.hostnames' must list 1 to 16 host names`);
     expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: ['ok.example.com', 'a..b'] } })).toThrow(`'httpRoute.hostnames[1]' must be a host name`);
-  });
-
-  it("rejects an 'httpRoute.path' without a leading slash", () => {
-    expect(() => synth({ httpRoute: { gatewayName: 'g', path: 'x' } })).toThrow(`'httpRoute.path' must be a path starting with '/'`);
   });
 
   it("rejects a second instance with the same 'name' in the same namespace", () => {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { isCelError, run as runCel } from '@bufbuild/cel';
 import { parseAllDocuments } from 'yaml';
 
 /** The Kubernetes release whose schema is used; keep it in step with scripts/cluster/versions.sh. */
@@ -87,8 +88,8 @@ function tighten(node: unknown): unknown {
   return schema;
 }
 
-function newAjv(): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+function newAjv(options: { useDefaults?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, ...options });
   const integerIn = (min: number, max: number) => ({
     type: 'number' as const,
     validate: (value: number) => Number.isInteger(value) && value >= min && value <= max,
@@ -129,8 +130,8 @@ interface CustomResourceDefinition {
 
 /**
  * Validates objects against the spec of one Kubernetes release (loading each API group's file once) and, for
- * custom resources, against the openAPIV3Schema of the CRD files given. A CRD's CEL rules
- * (x-kubernetes-validations) are not evaluated: only what JSON Schema says (types, patterns, enums, lengths, counts).
+ * custom resources, against the openAPIV3Schema of the CRD files given: its JSON Schema with its defaults applied,
+ * then its CEL rules (x-kubernetes-validations), as the API server does on create.
  */
 export class KubernetesSchemaValidator {
   private readonly validators = new Map<string, ValidateFunction>();
@@ -161,11 +162,16 @@ export class KubernetesSchemaValidator {
         problems.push({ object: label, message: `no schema for apiVersion ${apiVersion} kind ${kind}` });
         continue;
       }
-      if (!validator(object)) {
+      // A custom resource is checked as the API server creates it: schema defaults applied, then the CRD's rules.
+      const customResource = this.customResources.get(`${apiVersion} ${kind}`);
+      const checked = customResource ? structuredClone(object) : object;
+      if (!validator(checked)) {
         for (const error of validator.errors ?? []) {
           const detail = error.params && 'additionalProperty' in error.params ? ` (${error.params.additionalProperty})` : '';
           problems.push({ object: label, message: `${error.instancePath || '/'} ${error.message}${detail}` });
         }
+      } else if (customResource) {
+        for (const message of celRuleProblems(customResource, checked, '')) problems.push({ object: label, message });
       }
     }
     return problems;
@@ -179,7 +185,7 @@ export class KubernetesSchemaValidator {
       // The CRD leaves metadata as a bare object; the API server checks it as every object's ObjectMeta.
       const definitions = this.definitionsIn(specFileFor('v1'));
       const properties = { ...(customResource['properties'] as Schema), metadata: { $ref: `#/definitions/${OBJECT_META}` } };
-      const validator = newAjv().compile({ ...customResource, properties, definitions });
+      const validator = newAjv({ useDefaults: true }).compile({ ...customResource, properties, definitions });
       this.validators.set(key, validator);
       return validator;
     }
@@ -205,4 +211,48 @@ export class KubernetesSchemaValidator {
     }
     return this.loadedFiles.get(file);
   }
+}
+
+/**
+ * The value as CEL sees it in Kubernetes: integer fields are CEL ints (bigint here), other numbers doubles; the
+ * schema says which.
+ */
+function toCel(schema: Schema | undefined, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => toCel(schema?.['items'] as Schema | undefined, item));
+  if (value !== null && typeof value === 'object') {
+    const properties = (schema?.['properties'] ?? {}) as Record<string, Schema>;
+    const additional = typeof schema?.['additionalProperties'] === 'object' ? (schema['additionalProperties'] as Schema) : undefined;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toCel(properties[key] ?? additional, item)]));
+  }
+  if (typeof value === 'number' && schema?.['type'] === 'integer') return BigInt(value);
+  return value;
+}
+
+/**
+ * Evaluates every CEL rule (x-kubernetes-validations) of a CRD schema on the value at each node it applies to, as
+ * the API server does on create (transition rules, which read oldSelf, apply only on update and are skipped), with
+ * @bufbuild/cel, a CEL implementation by others. A rule the evaluator cannot run is a problem too, never a pass.
+ */
+function celRuleProblems(schema: Schema, value: unknown, path: string): string[] {
+  if (value === undefined) return [];
+  const problems: string[] = [];
+  const rules = (schema['x-kubernetes-validations'] ?? []) as Array<{ rule: string; message?: string }>;
+  for (const { rule, message } of rules) {
+    if (rule.includes('oldSelf')) continue;
+    const result = runCel(rule, { self: toCel(schema, value) as never });
+    if (isCelError(result)) problems.push(`${path || '/'} rule could not be evaluated (${result.message}): ${rule}`);
+    else if (result !== true) problems.push(`${path || '/'} ${message ?? `failed rule: ${rule}`}`);
+  }
+  if (Array.isArray(value)) {
+    const items = schema['items'] as Schema | undefined;
+    if (items) value.forEach((item, index) => problems.push(...celRuleProblems(items, item, `${path}/${index}`)));
+  } else if (value !== null && typeof value === 'object') {
+    const properties = (schema['properties'] ?? {}) as Record<string, Schema>;
+    const additional = typeof schema['additionalProperties'] === 'object' ? (schema['additionalProperties'] as Schema) : undefined;
+    for (const [key, item] of Object.entries(value)) {
+      const itemSchema = properties[key] ?? additional;
+      if (itemSchema) problems.push(...celRuleProblems(itemSchema, item, `${path}/${key}`));
+    }
+  }
+  return problems;
 }

@@ -64,7 +64,7 @@ describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} a
     ['an Ingress with the defaults', { ingress: {} }, ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress']],
     [
       'an Ingress with every setting',
-      { ingress: { className: 'nginx', host: '*.shop.example.com', path: '/shop', tlsSecretName: 'shop-tls' } },
+      { ingress: { className: 'nginx', host: '*.shop.example.com', path: '/shop/%C3%A9t%C3%A9;v=1', tlsSecretName: 'shop-tls' } },
       ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress'],
     ],
     ['an HTTPRoute with the defaults', { httpRoute: { gatewayName: 'public' } }, ['Deployment', 'Service', 'PodDisruptionBudget', 'HTTPRoute']],
@@ -72,7 +72,7 @@ describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} a
       'an HTTPRoute with every setting',
       {
         httpRoute: {
-          gatewayName: 'public', gatewayNamespace: 'gateways', sectionName: 'https', path: '/shop',
+          gatewayName: 'public', gatewayNamespace: 'gateways', sectionName: 'https', path: "/shop/%C3%A9t%C3%A9;v=1@x:y",
           hostnames: Array.from({ length: 16 }, (_, i) => (i === 0 ? '*.example.com' : `h${i}.example.com`)),
         },
       },
@@ -145,6 +145,22 @@ describe('the custom resource check catches', () => {
   it('invalid metadata, checked as ObjectMeta', () => {
     expect(brokenRoute((route) => { route.metadata.labels = 'x'; }))
       .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/metadata/labels must be object' }]);
+  });
+
+  it("a CEL rule of the CRD: a path with '//'", () => {
+    expect(brokenRoute((route) => { route.spec.rules[0].matches[0].path.value = '/a//b'; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: "/spec/rules/0/matches/0/path must not contain '//' when type one of ['Exact', 'PathPrefix']" }]);
+  });
+
+  it('a CEL rule that needs the schema defaults: a Service backend without a port', () => {
+    // group and kind are left out, so only the CRD's defaults ('' and Service) make this a Service reference
+    expect(brokenRoute((route) => { delete route.spec.rules[0].backendRefs[0].port; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/rules/0/backendRefs/0 Must have port for Service reference' }]);
+  });
+
+  it('a CEL rule over a list: two parentRefs to the same Gateway listener', () => {
+    expect(brokenRoute((route) => { route.spec.parentRefs.push({ ...route.spec.parentRefs[0] }); }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/parentRefs sectionName must be unique when parentRefs includes 2 or more references to the same parent' }]);
   });
 
   it('an API version the CRD does not serve', () => {
