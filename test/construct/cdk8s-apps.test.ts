@@ -9,7 +9,8 @@
  * - the same app in Go (test/construct/apps/go/main.go) on the Go module of build/packages/go, with cdk8s and
  *   cdk8s-plus-28 as Go modules jsii-pacmak generates from their npm packages (go.mod `replace`s; the Go module proxy
  *   does not serve the cdk8s-team modules here): the same bytes again.
- * No Java app: Maven Central as reached here has no cdk8s-plus-28 (README.md, "Packages for every language").
+ * No Java app yet: Maven Central as reached here has no cdk8s-plus-28, and building its jar from the npm package
+ * (jsii-pacmak --recurse) takes about 6 minutes (README.md, "Packages for every language").
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
