@@ -9,8 +9,9 @@
  * - the same app in Go (test/construct/apps/go/main.go) on the Go module of build/packages/go, with cdk8s and
  *   cdk8s-plus-28 as Go modules jsii-pacmak generates from their npm packages (go.mod `replace`s; the Go module proxy
  *   does not serve the cdk8s-team modules here): the same bytes again.
- * No Java app yet: Maven Central as reached here has no cdk8s-plus-28, and building its jar from the npm package
- * (jsii-pacmak --recurse) takes about 6 minutes (README.md, "Packages for every language").
+ * - the same app in Java (test/construct/apps/java) on the jar Maven builds from build/packages/java, with the jars
+ *   of cdk8s and cdk8s-plus-28 that jsii-pacmak builds from their npm packages (Maven Central as reached here has
+ *   no cdk8s-plus-28; built once per version into the project's cache, about 5 minutes): the same bytes again.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
-  ensureGoBindings, ensurePackages, ensurePythonVenv, goAppEnv, npmTarball, packagesDir, PYTHON_REQUIREMENTS, run,
+  ensureGoBindings, ensureJavaPackages, ensurePackages, ensurePythonVenv, goAppEnv, npmTarball, packagesDir,
+  PYTHON_REQUIREMENTS, run,
 } from '../support/packages.js';
 import { repoRoot } from '../support/server.js';
 
@@ -214,5 +216,26 @@ describe('the same app in Go', () => {
     expect(go.status, go.output).toBe(0);
     expect(go.stdout.trim()).toBe('http://shop-web.shop.svc');
     expectSameManifests(manifests(goOut), typescriptManifests());
+  });
+});
+
+describe('the same app in Java', () => {
+  let javaApp: string;
+  beforeAll(() => {
+    const settings = ensureJavaPackages();
+    javaApp = join(scratch, 'java-app');
+    cpSync(join(APPS, 'java'), javaApp, { recursive: true });
+    const build = run('mvn', ['-B', '-q', '-s', settings, 'compile', 'dependency:build-classpath',
+      '-Dmdep.outputFile=classpath.txt'], javaApp);
+    expect(build.status, build.output).toBe(0);
+  }, 1_800_000);
+
+  it('synthesizes the same manifests as the TypeScript app, byte for byte', () => {
+    const javaOut = join(scratch, 'java-dist');
+    const classpath = `${join(javaApp, 'target/classes')}:${readFileSync(join(javaApp, 'classpath.txt'), 'utf8').trim()}`;
+    const java = run('java', ['-cp', classpath, 'shop.Main'], scratch, { IMAGE, CDK8S_OUTDIR: javaOut });
+    expect(java.status, java.output).toBe(0);
+    expect(java.stdout.trim()).toBe('http://shop-web.shop.svc');
+    expectSameManifests(manifests(javaOut), typescriptManifests());
   });
 });

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './server.js';
 
@@ -122,3 +122,45 @@ export const goAppEnv = {
   GOTOOLCHAIN: 'local',
   GOWORK: 'off',
 };
+
+/** Maven's local repository for the Java builds and the Java app, under the project's cache folder. */
+export const mavenLocalRepository = join(cacheRoot, 'm2');
+
+/**
+ * The jars of constructs, cdk8s and cdk8s-plus-28, built by jsii-pacmak (`--recurse --targets java`) from the
+ * installed npm packages into a Maven repository in the project's cache (Maven Central as reached here has no
+ * cdk8s-plus-28), once per set of versions (about 5 minutes); then this library's jar from build/packages/java,
+ * installed into mavenLocalRepository. Returns a Maven settings file that adds the dependencies' repository.
+ */
+export function ensureJavaPackages(): string {
+  const versions = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'jsii-pacmak'].map((name) => `${name}@${installedVersion(name)}`);
+  const dependencies = join(cacheRoot, `java-dependencies-${createHash('sha256').update(versions.join('\n')).digest('hex').slice(0, 16)}`);
+  if (!existsSync(join(dependencies, '.complete'))) {
+    check(run(join(bin, 'jsii-pacmak'), [join(repoRoot, 'node_modules/cdk8s-plus-28'), '--recurse', '--targets', 'java',
+      '--outdir', dependencies, '--no-npmignore', '--maven-local-repository', mavenLocalRepository], repoRoot),
+    'jsii-pacmak --recurse --targets java of cdk8s-plus-28');
+    writeFileSync(join(dependencies, '.complete'), versions.join('\n'));
+  }
+  const settings = join(repoRoot, 'build/java-settings.xml');
+  writeFileSync(settings, `<settings>
+  <localRepository>${mavenLocalRepository}</localRepository>
+  <profiles><profile><id>jsii-built</id>
+    <repositories><repository><id>jsii-built</id><url>file://${join(dependencies, 'java')}</url></repository></repositories>
+  </profile></profiles>
+  <activeProfiles><activeProfile>jsii-built</activeProfile></activeProfiles>
+</settings>
+`);
+  ensurePackages();
+  // Built in a copy, so build/packages/java stays as jsii-pacmak wrote it; rebuilt when lib/ changed.
+  const build = join(repoRoot, 'build/java-build');
+  const stamp = join(build, '.built-from');
+  const digest = libSourceDigest();
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
+    rmSync(build, { recursive: true, force: true });
+    cpSync(join(packagesDir, 'java'), build, { recursive: true });
+    check(run('mvn', ['-B', '-q', '-s', settings, '-Dmaven.javadoc.skip=true', '-Dmaven.source.skip=true', 'install'], build),
+      'mvn install of build/packages/java');
+    writeFileSync(stamp, digest);
+  }
+  return settings;
+}
