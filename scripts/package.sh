@@ -19,8 +19,8 @@ outdir=build/packages
 start=$SECONDS
 
 # `npm run build:lib` (jsii): lib/*.ts -> lib/build/*.js (CommonJS) and *.d.ts, and lib/.jsii (the assembly every
-# language loads). It silences one warning: 'namespace' is a reserved word only in C#, which this project does not
-# target.
+# language loads). Any jsii warning fails it, but one: 'namespace' is a reserved word only in C#, which this project
+# does not target.
 npm run --silent build:lib
 echo "jsii: $((SECONDS - start)) s" >&2
 
