@@ -19,7 +19,7 @@ outdir=build/packages
 start=$SECONDS
 
 # `npm run build:lib` (jsii): lib/*.ts -> lib/build/*.js (CommonJS) and *.d.ts, and lib/.jsii (the assembly every
-# language loads). Any jsii warning fails it, but one: 'namespace' is a reserved word only in C#, which this project
+# language loads). Any warning on the API fails it, but one: 'namespace' is a reserved word only in C#, which this project
 # does not target.
 npm run --silent build:lib
 echo "jsii: $((SECONDS - start)) s" >&2
