@@ -19,7 +19,7 @@ if [ ! -x "$helm_bin" ]; then
   # GOBIN gets the binary only when the build succeeded; an interrupted build leaves no half-written helm.
   GOMODCACHE="$HELM_CACHE/gomod" GOCACHE="$HELM_CACHE/gocache" GOBIN="$HELM_CACHE/bin" \
     GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}" \
-    nice "$go_bin" install -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
+    nice "$go_bin" install -trimpath -ldflags "-s -w -X $HELM_MODULE/internal/version.version=$HELM_VERSION" \
     "$HELM_MODULE/cmd/helm@$HELM_VERSION" >&2 || die "could not build helm $HELM_VERSION from the Go module proxy"
 fi
 echo "$helm_bin"
