@@ -228,7 +228,7 @@ replace_workers:
         ldr     x1, [state, #last_start_ms]
         sub     x0, x9, x1
         cmp     x0, #1000
-        b.lo    .Lreplace_later
+        b.ls    .Lreplace_later                 // (whole milliseconds: 1000 may be a little less)
         str     x9, [state, #last_start_ms]
         bl      start_worker
         b       .Lreplace_next                  // the next free slot has to wait

@@ -324,7 +324,9 @@ sweep_timers:
         ret
 
 // stop_accepting: ends the drain delay: closes the listeners (the first process holds every worker's) and
-// every connection without a response in flight, those with one close when it is sent.
+// every connection without a response in flight, those with one close when it is sent, and a lingering close
+// whose response the client has not all acknowledged ends as usual (closing it now, with input unread, would
+// reset it, and the kernel would drop the rest of the response).
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x27
 stop_accepting:
         str     x30, [sp, #-16]!
@@ -342,8 +344,19 @@ stop_accepting:
         adr     visit, .Lstop_one
         b       for_each_connection             // returns through the frame above
 .Lstop_one:
-        ldr     w0, [conn, #C_RESP]
-        cbz     w0, close_connection
+        ldrb    w0, [conn, #C_FLAGS]
+        tbz     w0, #F_LINGER_BIT, .Lstop_answering
+        mov     w0, fd                          // a lingering close: is its response still on its way?
+        mov     w1, #TIOCOUTQ                   // (bytes sent but not yet acknowledged)
+        adr     x2, read_buffer                 // free between events
+        sys     ioctl
+        ldr     w0, [x2]
+        cbz     w0, close_connection            // all delivered: nothing to lose
+        b       .Lstop_in_flight
+.Lstop_answering:
+        ldr     w1, [conn, #C_RESP]
+        cbz     w1, close_connection
+.Lstop_in_flight:
         ldrb    w0, [conn, #C_FLAGS]
         orr     w0, w0, #F_LAST                 // its R_CLOSE must not change: part of it is sent
         strb    w0, [conn, #C_FLAGS]

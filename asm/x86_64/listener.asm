@@ -210,7 +210,7 @@ replace_workers:
         mov     rcx, rax
         sub     rax, [last_start_ms]
         cmp     rax, 1000
-        jb      .later
+        jbe     .later                          ; (whole milliseconds: 1000 may be a little less)
         mov     [last_start_ms], rcx
         call    start_worker
         jmp     replace_workers                 ; the next free slot has to wait

@@ -325,7 +325,9 @@ sweep_timers:
         ret
 
 ; stop_accepting: ends the drain delay: closes the listeners (the first process holds every worker's) and
-; every connection without a response in flight; those with one close when it is sent.
+; every connection without a response in flight; those with one close when it is sent, and a lingering close
+; whose response the client has not all acknowledged ends as usual (closing it now, with input unread, would
+; reset it, and the kernel would drop the rest of the response).
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 stop_accepting:
         mov     byte [stopped], 1
@@ -340,8 +342,19 @@ stop_accepting:
         mov     eax, .stop
         jmp     for_each_connection
 .stop:
+        test    byte [rbx + C_FLAGS], F_LINGER
+        jz      .answering
+        mov     edi, r12d                       ; a lingering close: is its response still on its way?
+        mov     esi, TIOCOUTQ                   ; (bytes sent but not yet acknowledged)
+        mov     edx, read_buffer                ; free between events
+        sys     SYS_ioctl
+        cmp     dword [read_buffer], 0
+        je      close_connection                ; all delivered: nothing to lose
+        jmp     .in_flight
+.answering:
         cmp     dword [rbx + C_RESP], 0
         je      close_connection
+.in_flight:
         or      byte [rbx + C_FLAGS], F_LAST    ; its R_CLOSE must not change: part of it is sent
         ret
 

@@ -1,8 +1,11 @@
 // The two trees are the same program twice (README, house style): asm/x86_64/NAME.asm and asm/arm64/NAME.s hold
 // the same routines in the same order, so a reader who knows one finds everything in the other. Routines are
 // the global labels of code (not data, not NASM `.local` or GAS `.L`/numeric labels); the few that only one
-// architecture needs are listed below with the reason, and each listed one must still be what differs.
-import { readFileSync, readdirSync } from 'node:fs';
+// architecture needs are listed below with the reason, and each listed one must still be what differs. Also: the
+// layout assertions of the entry files stop a build whose layout breaks what the code relies on.
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/server.js';
@@ -74,5 +77,45 @@ describe('the two trees', () => {
     for (const name of Object.keys(x86Only)) expect({ name, x86: x86.includes(name), arm: arm.includes(name) }).toEqual({ name, x86: true, arm: false });
     for (const name of Object.keys(armOnly)) expect({ name, x86: x86.includes(name), arm: arm.includes(name) }).toEqual({ name, x86: false, arm: true });
     expect(arm.filter((name) => !(name in armOnly))).toEqual(x86.filter((name) => !(name in x86Only)));
+  });
+
+  // The layouts the code relies on are asserted in main.asm / main.s: a copy with one broken must not build.
+  it.each([
+    {
+      arch: 'amd64',
+      file: 'main.asm',
+      change: ['C_SENT          equ 20', 'C_SENT          equ 24'],
+      message: 'one qword store at C_RESP sets C_RESP and C_SENT',
+    },
+    {
+      arch: 'arm64',
+      file: 'state.s',
+      change: ['signal_fd:      .skip 4\ntimer_fd:       .skip 4\n', 'timer_fd:       .skip 4\nsignal_fd:      .skip 4\n'],
+      message: 'pairs loaded at once: active and max_fd, signal_fd and timer_fd',
+    },
+  ] as const)('$arch: a broken layout in $file fails the build, naming what relies on it', async ({ arch, file, change, message }) => {
+    const tree = arch === 'amd64' ? x86Dir : armDir;
+    const folder = mkdtempSync(path.join(tmpdir(), 'layout-'));
+    try {
+      const text = readFileSync(path.join(tree, file), 'utf8');
+      expect(text).toContain(change[0]);
+      writeFileSync(path.join(folder, file), text.replace(change[0], change[1]));
+      // The changed file comes first on the include path (main.asm is the entry file itself); the page's
+      // generated parts come from the build.
+      const entry = file === 'main.asm' ? path.join(folder, file) : path.join(tree, 'main.s');
+      const generated = path.join('build', `linux-${arch}`, 'gen');
+      const assemble = () =>
+        execa('sh', ['asm/assemble.sh', arch, entry, path.join(folder, 'out'), folder, generated], { cwd: repoRoot, reject: false, all: true });
+      const result = await assemble();
+      expect(result.exitCode).not.toBe(0);
+      expect(result.all).toContain(message);
+      // And unchanged, the same command builds.
+      writeFileSync(path.join(folder, file), text);
+      const intact = await assemble();
+      expect(intact.all).toBe('');
+      expect(intact.exitCode).toBe(0);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
