@@ -2,7 +2,8 @@
 // single-node cluster of scripts/cluster/ (real etcd, apiserver, scheduler, controller-manager, kubelet, kube-proxy,
 // containerd), with the image built and pushed by `npm run build:image` and pulled by its index digest.
 // The cluster runs in namespaces and a cgroup subtree of its own (issue 13): the last test brings it down and holds
-// the host's iptables rules, routes, links and cgroups to what they were before cluster:up.
+// the host's iptables rules, routes, links, cgroups and runtime paths to what they were before cluster:up; the first
+// two hold cluster:up to refusing an overlapping range and to cleaning up after itself when interrupted.
 //
 // Each test states what it needs by calling the step it depends on (cluster(), namespace(), deployment(), service()):
 // each step runs once, on its first call, and every later caller gets its result, or its error, so a failed step
