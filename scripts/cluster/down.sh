@@ -10,13 +10,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
-# One at a time (up.sh calls this script with the lock already held). A cluster:up that is still building its
-# binaries would hold it for minutes: wait up to 4 min, then name the holder rather than wait forever.
-[ -n "${ASM_K8S_LOCK_HELD:-}" ] || lock_cluster 240
 if ! cluster_remnants_exist; then
   step "no cluster to remove"
   exit 0
 fi
+# One at a time (up.sh calls this script with the lock already held). A cluster:up that is still building its
+# binaries would hold it for minutes: wait up to 4 min, then name the holder rather than wait forever.
+[ -n "${ASM_K8S_LOCK_HELD:-}" ] || lock_cluster 240
 
 # stop_components NAME...: SIGTERM to each process up.sh started under these names, SIGKILL to those still
 # running 15 s later.

@@ -143,15 +143,17 @@ pid_of() {
 
 # lock_cluster SECONDS: takes the lock that lets one cluster:up or cluster:down run at a time (a test run and a
 # person may both start one), on descriptor 9, waiting at most SECONDS; then names the processes holding it.
-# The lock file stays: removing it while another script waits on it would let a third take a second lock.
-CLUSTER_LOCK=/run/asm-k8s.lock
+# The lock is the build cache's folder (flock works on a folder too): it exists as long as cluster:up has ever run
+# and stays by design, so locking leaves no file of its own behind on the host.
+CLUSTER_LOCK="$CLUSTER_CACHE_ROOT"
 lock_cluster() {
-  exec 9>"$CLUSTER_LOCK"
+  mkdir -p "$CLUSTER_LOCK"
+  exec 9<"$CLUSTER_LOCK"
   flock -w "$1" 9 && return 0
   local holders="" proc
   for proc in /proc/[0-9]*; do
     [ "${proc#/proc/}" = "$$" ] && continue
-    if ls -l "$proc/fd" 2>/dev/null | grep -qF -- "-> $CLUSTER_LOCK"; then
+    if ls -l "$proc/fd" 2>/dev/null | awk -v lock="$CLUSTER_LOCK" '$NF == lock { found = 1 } END { exit !found }'; then
       holders+=" ${proc#/proc/} ($(tr '\0' ' ' <"$proc/cmdline" | cut -c1-80))"
     fi
   done
