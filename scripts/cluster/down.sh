@@ -101,13 +101,14 @@ for _ in $(seq 1 50); do
 done
 ip link show "$HOST_VETH" >/dev/null 2>&1 && ip link delete "$HOST_VETH"
 
-# 5. The mount points up.sh made for the kubelet's and CNI's fixed paths where the host had none (empty on the host:
-#    what was written there went to our folders, mounted over them in the cluster's mount namespace).
+# 5. The mount points up.sh made for the fixed paths of the kubelet, CNI and containerd where the host had none
+#    (empty on the host: what was written there went to our folders, mounted over them in the cluster's mount
+#    namespace), deepest first.
 if [ -f "$STATE_DIR/dirs-created" ]; then
-  while read -r dir; do
+  tac "$STATE_DIR/dirs-created" | while read -r dir; do
     [ -d "$dir" ] || continue
     rmdir "$dir" 2>/dev/null || step "left $dir: it is not empty, so something else uses it now"
-  done <"$STATE_DIR/dirs-created"
+  done
 fi
 
 # 6. Keep the last logs for post-mortems (in the cache, outside the repo), then remove all state.

@@ -170,17 +170,20 @@ for tunable in vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/p
   in_cluster mount -o remount,bind,ro "/proc/sys/${tunable%%=*}"
 done
 
-# The kubelet and the CNI library also write to fixed paths, whatever their settings: the device plugins' folder
-# (which the kubelet empties at start, sockets of another kubelet included), the containers' log links and the CNI
-# result cache. Inside the cluster's mount namespace our own folders are mounted there, so the host's (another
-# kubelet's) stay untouched. Where such a path is missing on the host, its empty mount point is made and noted, and
-# cluster:down removes it.
+# The kubelet, the CNI library and containerd also write to fixed paths, whatever their settings: the device
+# plugins' folder (which the kubelet empties at start, sockets of another kubelet included), the containers' log
+# links, the CNI result cache and containerd's shim sockets. Inside the cluster's mount namespace our own folders are
+# mounted there, so the host's (another kubelet's or containerd's) stay untouched. Where such a path is missing on
+# the host, its empty mount point (and any missing parent) is made and noted, and cluster:down removes it.
 : >"$STATE_DIR/dirs-created"
-for fixed_path in /var/lib/kubelet /var/log/containers /var/lib/cni; do
-  if [ ! -e "$fixed_path" ]; then
-    mkdir -p "$fixed_path"
-    echo "$fixed_path" >>"$STATE_DIR/dirs-created"
-  fi
+for fixed_path in /var/lib/kubelet /var/log/containers /var/lib/cni /run/containerd/s; do
+  missing=()
+  dir="$fixed_path"
+  while [ ! -e "$dir" ]; do missing=("$dir" "${missing[@]}"); dir="$(dirname "$dir")"; done
+  for dir in "${missing[@]}"; do
+    mkdir "$dir"
+    echo "$dir" >>"$STATE_DIR/dirs-created"
+  done
   mkdir -p "$STATE_DIR/fixed-paths$fixed_path"
   in_cluster mount --bind "$STATE_DIR/fixed-paths$fixed_path" "$fixed_path"
 done

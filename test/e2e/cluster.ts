@@ -113,7 +113,7 @@ export type HostState = Record<
   string
 >;
 const runtimePaths = ['/var/lib/kubelet', '/var/log/containers', '/var/log/pods', '/var/lib/cni', '/etc/cni',
-  '/etc/kubernetes', '/run/netns', '/var/run/netns', '/run/containerd/runc/k8s.io'];
+  '/etc/kubernetes', '/run/netns', '/var/run/netns', '/run/containerd', '/run/containerd/s', '/run/containerd/runc'];
 
 export async function hostState(): Promise<HostState> {
   const run = async (command: string, ...args: string[]) => (await execa(command, args)).stdout;
