@@ -26,23 +26,53 @@ on_connection_event:
 .Levent_done:
         ret
 
-// on_readable: reads what the client sent (after any input kept from before) and answers it.
+// on_readable: reads what the client sent (after any input kept from before) and answers it, at most
+// READS_PER_EVENT full reads in a row: then the connection goes back in epoll's queue (requeue), behind the
+// others that are ready, so one fast sender cannot hold the worker.
 // IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 on_readable:
         ldrb    w0, [conn, #C_FLAGS]
         tbnz    w0, #F_LINGER_BIT, discard_input
 .Lreadable_again:
         str     x30, [sp, #-16]!
+        mov     w0, #READS_PER_EVENT
+        strb    w0, [state, #reads_left]
 .Lreadable_next:
         ldrh    have, [conn, #C_CARRY]
-        adr     x0, read_buffer
         cbz     have, .Lreadable_read
-        adr     x1, carry_buffers               // the kept input goes first
-        add     x1, x1, x20, lsl #HEAD_SHIFT
         mov     w2, have
+        bl      kept_input_slot                      // the kept input goes first
+        mov     x1, x0
+        adr     x0, read_buffer
         bl      copy_bytes
+        // An unfinished head: what came since stays in the socket until the head's end is there, unless all of
+        // it fits a small slot (or the buffer would be full), so a slow client's head costs a small slot and
+        // the kernel's receive buffer, not a page of carry buffer.
+        ldrb    w1, [conn, #C_FLAGS]
+        tbnz    w1, #F_EOF_BIT, .Lreadable_read // the end of input: read, and close
+        ldr     x1, [conn, #C_BODY]
+        cbnz    x1, .Lreadable_read             // kept input after a pending response may be a body
+        mov     w0, fd
+        adr     x1, read_buffer
+        add     x1, x1, have, uxtw
+        mov     w2, #HEAD_MAX
+        sub     w2, w2, have
+        mov     w3, #MSG_PEEK
+        mov     x4, #0
+        mov     x5, #0
+        sys     recvfrom
+        cmp     x0, #0
+        b.le    .Lreadable_read                 // nothing new, the end, or an error: the read tells
+        add     w0, w0, have
+        cmp     w0, #SMALL_SLOT
+        b.ls    .Lreadable_read
+        cmp     w0, #HEAD_MAX
+        b.eq    .Lreadable_read                 // a full buffer: the parser decides (431)
+        bl      head_complete
+        b.cc    .Lreadable_done                 // not yet: wait for more input
 .Lreadable_read:
-        mov     x1, x0                          // after the kept input
+        adr     x1, read_buffer
+        add     x1, x1, have, uxtw              // after the kept input
         mov     w2, #HEAD_MAX
         sub     w2, w2, have
         mov     room, w2                        // a read that fills it may have left more behind
@@ -62,13 +92,29 @@ on_readable:
         cset    room, eq                        // now: the buffer was filled, read again
         bl      serve_input
         b.cs    .Lreadable_done                 // closed, lingering, or waiting to write
-        cbnz    room, .Lreadable_next
+        cbz     room, .Lreadable_done
+        ldrb    w0, [state, #reads_left]
+        subs    w0, w0, #1
+        strb    w0, [state, #reads_left]
+        b.ne    .Lreadable_next
+        ldr     x30, [sp], #16
+        b       requeue                         // more input may wait: after the other ready connections' turn
 .Lreadable_done:
         ldr     x30, [sp], #16
         ret
 .Lreadable_reset:
         ldr     x30, [sp], #16
         b       close_connection                // reset by the client
+
+// requeue: asks epoll to report the connection again: EPOLL_CTL_MOD re-arms it, so input already waiting is
+// reported anew, behind the events already queued (edge-triggered, nothing else would report it).
+// IN: conn, fd   CLOBBERS: x0-x4, x8
+requeue:
+        mov     w0, fd
+        mov     w1, #CONNECTION_EVENTS & 0xffff
+        movk    w1, #CONNECTION_EVENTS >> 16, lsl #16
+        mov     w4, #EPOLL_CTL_MOD
+        b       epoll_control
 
 // serve_input: answers every complete request in read_buffer, with one writev per batch, and keeps the rest.
 // IN: conn, fd, have = bytes in read_buffer
@@ -98,6 +144,7 @@ serve_input:
         add     x1, x1, pos, uxtw
         sub     w2, have, pos
         bl      parse_request
+        strb    w3, [conn, #C_RFLAGS]           // an unfinished head's R_HEAD, for its 408 (on_timeout)
         cbz     x0, .Lserve_send                // the head is not complete yet
         add     pos, pos, w2
         str     x4, [conn, #C_BODY]
@@ -162,16 +209,17 @@ serve_input:
         ret
         .unreq  entry
 
-// keep_input: keeps the unanswered input, read_buffer[pos..have), in the connection's carry buffer.
-// IN: conn, fd, have, pos   CLOBBERS: x0-x3
+// keep_input: keeps the unanswered input, read_buffer[pos..have), in its kept-input slot (kept_input_slot).
+// IN: conn, fd, have, pos   CLOBBERS: x0-x4
 keep_input:
         sub     w2, have, pos
         strh    w2, [conn, #C_CARRY]
         cbz     w2, 1f
+        mov     x4, x30
+        bl      kept_input_slot
+        mov     x30, x4
         adr     x1, read_buffer
         add     x1, x1, pos, uxtw
-        adr     x0, carry_buffers
-        add     x0, x0, x20, lsl #HEAD_SHIFT
         // fall through
 
 // copy_bytes: copies bytes forward.
@@ -182,6 +230,52 @@ copy_bytes:
         subs    w2, w2, #1
         b.ne    copy_bytes
 1:      ret
+
+// kept_input_slot: where a connection keeps input of a given length: a small slot (SMALL_SLOT bytes, 16 a page)
+// when it fits, else its large carry buffer (HEAD_MAX bytes).
+// IN: fd, w2 = the length   OUT: x0 = the slot
+kept_input_slot:
+        cmp     w2, #SMALL_SLOT
+        b.hi    1f
+        adrp    x0, small_input_slots
+        add     x0, x0, :lo12:small_input_slots
+        add     x0, x0, x20, lsl #SMALL_SLOT_SHIFT
+        ret
+1:      adrp    x0, carry_buffers
+        add     x0, x0, :lo12:carry_buffers
+        add     x0, x0, x20, lsl #HEAD_SHIFT
+        ret
+
+// head_complete: whether read_buffer[0, w0) holds the end of a request head, an empty line (LF LF, or LF CR LF).
+// IN: w0 = bytes (> 0)   OUT: C = 1 if it does   CLOBBERS: x0-x3
+head_complete:
+        adr     x1, read_buffer
+        add     x3, x1, w0, uxtw                // the end
+.Lcomplete_next:
+        cmp     x1, x3
+        b.hs    .Lcomplete_no
+        ldrb    w2, [x1], #1
+        cmp     w2, #10
+        b.ne    .Lcomplete_next
+        cmp     x1, x3                          // after an LF: LF, or CR LF
+        b.hs    .Lcomplete_no
+        ldrb    w2, [x1]
+        cmp     w2, #10
+        b.eq    .Lcomplete_yes
+        cmp     w2, #13
+        b.ne    .Lcomplete_next
+        add     x0, x1, #1
+        cmp     x0, x3
+        b.hs    .Lcomplete_no
+        ldrb    w2, [x0]
+        cmp     w2, #10
+        b.ne    .Lcomplete_next
+.Lcomplete_yes:
+        set_carry
+        ret
+.Lcomplete_no:
+        clear_carry
+        ret
 
 // send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
 // pending response, and the input after that response's request is kept to be answered later.
@@ -359,7 +453,7 @@ append_part:
 
 // begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
 // discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
-// IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x2, x8
+// IN: conn, fd, w1 = R_* flags of the response   CLOBBERS: x0-x4, x8
 begin_close:
         tbz     w1, #R_LINGER_BIT, close_connection
         mov     w0, fd
@@ -373,9 +467,13 @@ begin_close:
         str     w0, [conn, #C_DEADLINE]
         // fall through: input may already be waiting, and epoll reports only new arrivals
 
-// discard_input: reads and drops the input of a lingering connection, closes it at end of input.
-// IN: conn, fd   CLOBBERS: x0-x2, x8
+// discard_input: reads and drops the input of a lingering connection, at most READS_PER_EVENT reads in a row
+// (then it is requeued, as in on_readable), closes it at end of input.
+// IN: conn, fd   CLOBBERS: x0-x4, x8
 discard_input:
+        mov     w0, #READS_PER_EVENT
+        strb    w0, [state, #reads_left]
+.Ldiscard_next:
         mov     w0, fd
         adr     x1, read_buffer
         mov     w2, #HEAD_MAX
@@ -383,8 +481,12 @@ discard_input:
         cmn     x0, #EAGAIN
         b.eq    1f
         cmp     x0, #0
-        b.gt    discard_input                   // until the socket is empty: epoll may not report its end
-        b       close_connection                // end of input, or reset
+        b.le    close_connection                // end of input, or reset
+        ldrb    w0, [state, #reads_left]
+        subs    w0, w0, #1
+        strb    w0, [state, #reads_left]
+        b.ne    .Ldiscard_next                  // until the socket is empty: epoll may not report its end
+        b       requeue                         // more may wait: after the other ready connections' turn
 1:      ret
 
 // begin_close_stopped: begin_close, then tells serve_input that the connection stopped reading.
@@ -419,7 +521,8 @@ on_timeout:
         cbz     w0, close_connection
         adr     x0, response_408
         str     w0, [conn, #C_RESP]
-        mov     w0, #R_CLOSE | R_LINGER
+        ldrb    w0, [conn, #C_RFLAGS]
+        orr     w0, w0, #R_CLOSE | R_LINGER     // with R_HEAD for a HEAD request (serve_input)
         strb    w0, [conn, #C_RFLAGS]
         ldr     w0, [state, #date_second]
         stp     wzr, w0, [conn, #C_SENT]        // and C_DATE: the 408 carries the current Date

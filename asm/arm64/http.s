@@ -35,17 +35,24 @@
         cursor  .req x13
         tokens  .req x14                        // token_chars
 
-// token_bit: bit 0 of w9 = whether the byte in w0 is a token character (test it with tbz/tbnz).
-        .macro  token_bit
+// char_bit TABLE: bit 0 of w9 = whether the byte in w0 is in the 256-bit TABLE (test it with tbz/tbnz).
+        .macro  char_bit table
         lsr     w9, w0, #5
-        ldr     w9, [tokens, w9, uxtw #2]
+        ldr     w9, [\table, w9, uxtw #2]
         lsr     w9, w9, w0
         .endm
 
+        .if     R_HEAD_BIT != 0
+        .error  "parse_request inserts R_HEAD as bit 0 (bfxil)"
+        .endif
+
 // parse_request: parses one request head at the start of the input and chooses its response.
+// The target is scanned once (every byte visible, and the first '?', where the path ends), then its form is
+// read from its start, as in the x86_64 tree.
 // IN:  x1 = the head's first byte, w2 = bytes available (> 0)
 // OUT: x0 = response descriptor, or 0 when the head is not complete yet
-//      w2 = length of the head, w3 = R_* flags, x4 = body length to discard
+//      w2 = length of the head; w3 = R_* flags (when the head is not complete: R_HEAD if it is a HEAD
+//      request's, so that a 408 for it has no body either); x4 = body length to discard
 // CLOBBERS: x1, x5-x7, x9-x14
 parse_request:
         str     x30, [sp, #-16]!
@@ -54,6 +61,11 @@ parse_request:
         mov     body, #0
         adr     tokens, token_chars
 .Lparse_request_line:
+        ldr     x0, [line]                      // "HEAD ", known before the line ends: a 431 for HEAD has no body
+        ldr     x9, word_head
+        cmp     x9, x0, lsl #24                 // the first 5 bytes
+        cset    facts, eq
+        lsl     facts, facts, #Q_HEAD_BIT
         bl      next_line
         b.cs    .Lparse_incomplete
         mov     next, x0
@@ -64,20 +76,17 @@ parse_request:
 .Lparse_method:
         mov     cursor, line
 1:      ldrb    w0, [cursor], #1
-        token_bit
+        char_bit tokens
         tbnz    w9, #0, 1b
         sub     x9, cursor, line                // the method's length + 1 (cursor is at the target)
         cmp     w0, #' '
         ccmp    x9, #1, #0, eq                  // a space after 1+ token characters, else ls
         b.ls    .Lparse_bad
-        ldr     x0, [line]
+        ldr     w0, [line]
         ldr     w9, word_get
         cmp     w0, w9
-        cset    facts, eq                       // Q_GET
-        ldr     x9, word_head
-        cmp     x9, x0, lsl #24                 // the first 5 bytes, "HEAD "
         cset    w9, eq
-        orr     facts, facts, w9, lsl #Q_HEAD_BIT
+        orr     facts, facts, w9                // Q_GET
         mov     line, cursor                    // the target: every byte visible, up to the space
         mov     mark, #0                        // the first '?', which ends the path
 .Lparse_target_char:
@@ -149,10 +158,9 @@ parse_request:
         b.hi    .Lparse_bad
         adr     x0, response_505
         cmp     x5, #1
-        ccmp    x9, #1, #2, eq                  // 1.0 or 1.1 (nzcv = C, hi, when the major is not 1)
-        b.hi    .Lparse_error
-        b.lo    .Lparse_header
-        orr     facts, facts, #Q_V11
+        b.ne    .Lparse_error                   // 505 is for a major version (RFC 9110 15.6.6)
+        cbz     x9, .Lparse_header              // 1.0
+        orr     facts, facts, #Q_V11            // 1.1, and 1.2-1.9 as 1.1 (RFC 9110 2.5)
 
 .Lparse_header:
         mov     line, next
@@ -163,7 +171,7 @@ parse_request:
         b.eq    .Lparse_head_end
         mov     mark, line                      // name: token characters, then ':'
 1:      ldrb    w0, [mark], #1
-        token_bit
+        char_bit tokens
         tbnz    w9, #0, 1b
         sub     x5, mark, line                  // the name's length + 1 (mark is at the value)
         cmp     w0, #':'
@@ -205,7 +213,11 @@ parse_request:
         b.ne    .Lparse_header
         tbnz    facts, #Q_HOST_BIT, .Lparse_bad // a second Host is an error
         orr     facts, facts, #Q_HOST
-        b       .Lparse_header
+        mov     line, mark                      // and so is an invalid value (RFC 9112 3.2)
+        bl      skip_spaces
+        bl      check_host
+        b.cs    .Lparse_bad
+        b       .Lparse_value_ends
 .Lparse_content_length:
         ldr     x9, word_content
         cmp     x0, x9
@@ -230,7 +242,8 @@ parse_request:
 2:      sub     mark, line, mark
         cmp     mark, #15 - 1                   // 1 to 15 digits (none: mark is -1)
         b.hi    .Lparse_bad
-        bl      skip_spaces
+.Lparse_value_ends:
+        bl      skip_spaces                     // only spaces and tabs may follow the value
         cmp     line, line_end
         b.ne    .Lparse_bad
         b       .Lparse_header
@@ -242,17 +255,25 @@ parse_request:
         mov     w9, #'O' | 'N' << 8
         ccmp    w0, w9, #0, eq
         b.ne    .Lparse_header
-        // The value is a list of tokens separated by commas, spaces and tabs; an empty token matches nothing.
-        // A byte up to ' ' ends a token: the value has only HT and SP of them, and the line ends with CR or LF.
-        sub     cursor, mark, #1
-.Lparse_token:
-        add     line, cursor, #1                // the token's first byte
-1:      ldrb    w0, [cursor, #1]!
-        sub     w9, w0, #1
+        sub     cursor, mark, #1                // the ':', then each element's ','
+.Lparse_element:
+        // The value is a list (RFC 9110 5.6.1): elements between commas, with spaces and tabs around them; an
+        // empty element matches nothing, and so does one with a space or tab inside.
+        add     line, cursor, #1
+        bl      skip_spaces                     // line: the element's first byte
+        sub     cursor, line, #1
+1:      ldrb    w0, [cursor, #1]!               // cursor: the next ',' or the line's end
         cmp     w0, #','
-        ccmp    w9, #' ' - 1, #0, ne            // hi: neither a comma nor a byte up to ' ' (no NUL is here)
-        b.hi    1b
-        sub     x5, cursor, line                // token length
+        ccmp    cursor, line_end, #2, ne        // (a comma: nzcv = C, hs)
+        b.lo    1b
+        mov     x5, cursor                      // back over the spaces and tabs before it (at the latest
+2:      ldurb   w9, [x5, #-1]                   // to the ':' or ',' before the element)
+        cmp     w9, #' '
+        ccmp    w9, #9, #4, ne                  // Z = 1 for a space or a tab
+        b.ne    3f
+        sub     x5, x5, #1
+        b       2b
+3:      sub     x5, x5, line                    // the element's length (an empty one's may be negative)
         ldr     x0, [line]
         orr     x0, x0, #LOWER_8
         ldr     x9, word_close
@@ -269,25 +290,25 @@ parse_request:
         ccmp    w0, w9, #0, eq
         cset    w9, eq
         orr     facts, facts, w9, lsl #Q_KEEP_ALIVE_BIT
-        cmp     cursor, line_end                // the separator, or the line's end
-        b.lo    .Lparse_token
+        cmp     cursor, line_end                // the comma, or the line's end
+        b.lo    .Lparse_element
         b       .Lparse_header
 
 .Lparse_head_end:
         adr     x0, response_501
         tbnz    facts, #Q_TRANSFER_BIT, .Lparse_error
-        tbz     facts, #Q_V11_BIT, .Lparse_keep_1_0
+        tbz     facts, #Q_V11_BIT, .Lparse_persistence
         tbz     facts, #Q_HOST_BIT, .Lparse_bad // HTTP/1.1 requires Host
-        ubfx    w3, facts, #Q_CLOSE_BIT, #1     // 1.1 closes if "close" is listed
-        b       .Lparse_draining
-.Lparse_keep_1_0:
+        orr     facts, facts, #Q_KEEP_ALIVE     // and persists by default
+.Lparse_persistence:
+        // "close" wins in either version (RFC 9112 9.3); HTTP/1.0 persists only with "keep-alive"
         ubfx    w3, facts, #Q_KEEP_ALIVE_BIT, #1
-        eor     w3, w3, #1                      // 1.0 closes unless "keep-alive" is listed
-.Lparse_draining:
+        eor     w3, w3, #1
+        ubfx    w9, facts, #Q_CLOSE_BIT, #1
+        orr     w3, w3, w9
         ldrb    w5, [state, #draining]
         orr     w3, w3, w5                      // and every connection closes after shutdown began
         lsl     w3, w3, #R_CLOSE_BIT
-        bfxil   w3, facts, #Q_HEAD_BIT, #1      // R_HEAD
 .Lparse_choose:
         adr     x0, response_404
         tst     facts, #Q_PAGE | Q_HEALTH
@@ -302,7 +323,11 @@ parse_request:
         adr     x0, response_503
 .Lparse_done:
         sub     x2, next, head
-        b       .Lparse_return
+.Lparse_head_flag:
+        bfxil   w3, facts, #Q_HEAD_BIT, #1      // R_HEAD: no body for HEAD, whatever the status (RFC 9110 9.3.2)
+.Lparse_return:
+        ldr     x30, [sp], #16
+        ret
 
 .Lparse_incomplete:
         sub     x0, input_end, head
@@ -310,15 +335,184 @@ parse_request:
         adr     x0, response_431
         b.hs    .Lparse_error
         mov     x0, #0
-        b       .Lparse_return
+        mov     w3, #0
+        b       .Lparse_head_flag
 .Lparse_bad:
         adr     x0, response_400
 .Lparse_error:
         mov     w3, #R_CLOSE | R_LINGER
         mov     body, #0
         mov     w2, #0
-.Lparse_return:
+        b       .Lparse_head_flag
+
+// check_host: moves past a Host value's uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2): an IP-literal (an
+// IPv6 address or an IPvFuture in brackets), or a reg-name of unreserved, pct-encoded and sub-delims (an IPv4
+// address is one), possibly empty; then ":" and port digits, possibly none.
+// IN: line (x1) = the value's first byte, in a line that ends with CR or LF (which no rule here takes)
+// OUT: C = 1 if the value does not start with one, else line = the first byte after it
+// CLOBBERS: x0, x3, x5, x9, x12, x13
+check_host:
+        pieces  .req w12                        // IPv6 pieces seen (an IPv4 address is two)
+        gap     .req w13                        // whether "::" was seen
+        start   .req x5                         // a piece's first byte, then the IPv4 octets still to come
+        hosts   .req x3                         // host_chars
+        str     x30, [sp, #-16]!
+        adr     hosts, host_chars
+        ldrb    w0, [line]
+        cmp     w0, #'['
+        b.eq    .Lhost_ip_literal
+.Lhost_reg_name:
+        ldrb    w0, [line]
+        char_bit hosts
+        tbnz    w9, #0, .Lhost_reg_next
+        cmp     w0, #'%'
+        b.ne    .Lhost_port
+        add     line, line, #1                  // pct-encoded: "%" and two hex digits
+        bl      check_hex_digit
+        b.cs    .Lhost_invalid
+        add     line, line, #1
+        bl      check_hex_digit
+        b.cs    .Lhost_invalid
+.Lhost_reg_next:
+        add     line, line, #1
+        b       .Lhost_reg_name
+.Lhost_ip_literal:
+        ldrb    w0, [line, #1]!
+        orr     w0, w0, #0x20
+        cmp     w0, #'v'
+        b.eq    .Lhost_future
+        // IPv6address: up to 8 pieces of 1-4 hex digits between colons, one "::" standing for one or more
+        // pieces, the last two pieces possibly an IPv4 address.
+        mov     pieces, #0
+        mov     gap, #0
+        ldrb    w0, [line]
+        cmp     w0, #':'
+        b.ne    .Lhost_piece
+        ldrb    w0, [line, #1]!                 // a leading ':' only as "::"
+        cmp     w0, #':'
+        b.ne    .Lhost_invalid
+.Lhost_gap:
+        cbnz    gap, .Lhost_invalid             // a second "::"
+        mov     gap, #1
+        ldrb    w0, [line, #1]!
+        cmp     w0, #']'
+        b.eq    .Lhost_literal_end
+.Lhost_piece:
+        mov     start, line
+1:      bl      check_hex_digit
+        b.cs    2f
+        add     line, line, #1
+        sub     x9, line, start
+        cmp     x9, #4
+        b.lo    1b
+2:      ldrb    w0, [line]
+        cmp     w0, #'.'
+        b.eq    .Lhost_ipv4
+        cmp     line, start
+        b.eq    .Lhost_invalid                  // an empty piece
+        add     pieces, pieces, #1
+        cmp     pieces, #8
+        b.hi    .Lhost_invalid
+        cmp     w0, #']'
+        b.eq    .Lhost_literal_end
+        cmp     w0, #':'
+        b.ne    .Lhost_invalid
+        ldrb    w0, [line, #1]!
+        cmp     w0, #':'
+        b.eq    .Lhost_gap
+        b       .Lhost_piece
+.Lhost_ipv4:
+        mov     line, start                     // four dec-octets: 0-255, no leading zeros
+        add     pieces, pieces, #2
+        mov     start, #4
+.Lhost_octet:
+        ldrb    w9, [line], #1
+        sub     w9, w9, #'0'
+        cmp     w9, #9
+        b.hi    .Lhost_invalid
+        cbz     w9, 4f                          // "0" is a whole octet
+3:      ldrb    w0, [line]
+        sub     w0, w0, #'0'
+        cmp     w0, #9
+        b.hi    4f
+        add     w9, w9, w9, lsl #2
+        add     w9, w0, w9, lsl #1              // w9 * 10 + the digit
+        add     line, line, #1
+        cmp     w9, #255
+        b.ls    3b
+        b       .Lhost_invalid
+4:      subs    start, start, #1
+        b.eq    .Lhost_literal_end
+        ldrb    w0, [line], #1
+        cmp     w0, #'.'
+        b.eq    .Lhost_octet
+        b       .Lhost_invalid
+.Lhost_literal_end:
+        ldrb    w0, [line]
+        cmp     w0, #']'
+        b.ne    .Lhost_invalid
+        add     pieces, pieces, gap             // "::" stands for one piece at least
+        cmp     pieces, #8
+        b.hi    .Lhost_invalid
+        ccmp    gap, #0, #0, lo                 // fewer than 8 pieces without "::" (8: nzcv = 0, ne)
+        b.eq    .Lhost_invalid
+        b       .Lhost_literal_done
+.Lhost_future:
+        add     line, line, #1                  // IPvFuture: "v", hex digits, ".", then 1+ of
+        bl      check_hex_digit                 // unreserved, sub-delims and ":"
+        b.cs    .Lhost_invalid
+1:      add     line, line, #1
+        bl      check_hex_digit
+        b.cc    1b
+        ldrb    w0, [line]
+        cmp     w0, #'.'
+        b.ne    .Lhost_invalid
+        ldrb    w0, [line, #1]!
+        cmp     w0, #']'
+        b.eq    .Lhost_invalid
+2:      ldrb    w0, [line]
+        cmp     w0, #':'
+        b.eq    3f
+        char_bit hosts
+        tbz     w9, #0, .Lhost_future_end
+3:      add     line, line, #1
+        b       2b
+.Lhost_future_end:
+        cmp     w0, #']'
+        b.ne    .Lhost_invalid
+.Lhost_literal_done:
+        add     line, line, #1                  // past the "]"
+.Lhost_port:
+        ldrb    w0, [line]
+        cmp     w0, #':'
+        b.ne    .Lhost_valid
+1:      ldrb    w0, [line, #1]!
+        sub     w0, w0, #'0'
+        cmp     w0, #9
+        b.ls    1b
+.Lhost_valid:
+        clear_carry
+        b       .Lhost_return
+.Lhost_invalid:
+        set_carry
+.Lhost_return:
         ldr     x30, [sp], #16
+        ret
+        .unreq  pieces
+        .unreq  gap
+        .unreq  start
+        .unreq  hosts
+
+// check_hex_digit: tells whether the byte at line is a hex digit.
+// IN: line (x1), at a byte of a header value (no controls but HT)   OUT: C = 1 if it is not one
+// CLOBBERS: w0, w9
+check_hex_digit:
+        ldrb    w0, [line]
+        orr     w0, w0, #0x20                   // lower-cases letters; digits have the bit (HT becomes ')')
+        sub     w9, w0, #'0'
+        sub     w0, w0, #'a'
+        cmp     w9, #10                         // lo: a digit
+        ccmp    w0, #6, #0, hs                  // else lo: a letter a-f (a digit: nzcv = 0, lo)
         ret
 
 // next_line: finds the end of the line that starts at line.

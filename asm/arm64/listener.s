@@ -1,4 +1,8 @@
-// Start-up of the serving processes: signals, limits, the listening sockets and the workers.
+// Start-up of the serving processes: signals, limits, the listening sockets and the workers, the first process
+// replaces a worker that dies.
+
+        worker  .req w22                // a worker's index: 0 is the first process, 1.. the workers it started
+        other   .req w23                // another worker's index
 
 // serve: prepares the process, opens the listener, starts the other workers and enters the event loop.
 // IN: settings read   OUT: never returns
@@ -37,10 +41,8 @@ serve:
         orr     x0, x0, #0x0000000200000002     // + 2
         str     x0, [state, #keepalive_ticks]
         // Every worker's listener exists before the startup line, so the line means that all of them accept.
-        worker  .req w21                        // the worker's index, 0 for this process
-        other   .req w22
-        listeners .req x23                      // listen_fds
-        workers .req w24                        // cfg_workers
+        listeners .req x24                      // listen_fds
+        workers .req w26                        // cfg_workers
         add     listeners, state, #listen_fds
         ldr     workers, [state, #cfg_workers]
         mov     worker, #0
@@ -70,55 +72,245 @@ serve:
         mov     w0, #1
         bl      print
 
-        mov     worker, #0
-.Lserve_fork:
-        add     worker, worker, #1
+        // The first process serves on listener 0 and holds every other one, so that a dead worker's listener
+        // and the connections waiting in it pass on to its replacement.
+        sys     getpid
+        str     w0, [state, #first_pid]
+        str     workers, [state, #worker_slots]
+        ldr     w0, [listeners]
+        str     w0, [state, #listen_fd]
+        mov     worker, #1
+.Lserve_start:
         cmp     worker, workers
-        b.hs    .Lserve_first
+        b.hs    .Lserve_started
+        bl      start_worker
+        add     worker, worker, #1
+        b       .Lserve_start
+.Lserve_started:
+        bl      replace_workers                 // retries, in a second, a start that failed
+        bl      make_spare
+        b       event_loop
+        .unreq  workers
+        .unreq  listeners
+
+// start_worker: forks worker `worker`. The new process goes on in become_worker, this one notes its pid.
+// IN: worker (w22) = its index (1 or more)   OUT: child_pids[worker] = its pid, or 0 if fork failed
+// CLOBBERS: x0-x4, x8
+start_worker:
         mov     x0, #SIGCHLD                    // clone(SIGCHLD, 0, ...) is fork()
         mov     x1, #0
         mov     x2, #0
         mov     x3, #0
         mov     x4, #0
         sys     clone
-        cbz     x0, .Lserve_worker
-        tbnz    x0, #63, .Lserve_first          // no more processes: serve with what runs
-        add     x1, state, #child_pids - 4      // worker n is child n - 1
+        cbz     x0, become_worker
+        cmn     x0, #4095
+        csel    w0, wzr, w0, hs                 // -errno: none, replace_workers tries again
+        add     x1, state, #child_pids
         str     w0, [x1, worker, uxtw #2]
-        str     worker, [state, #child_count]
-        b       .Lserve_fork
-.Lserve_worker:
-        // The worker stops when the first process dies, and leaves the terminal's process group so that
-        // Ctrl-C reaches only the first process, which forwards it.
+        ret
+
+// become_worker: makes a new child process worker `worker`: it stops when the first process dies, leaves the
+// terminal's process group (Ctrl-C reaches only the first process, which forwards it), keeps its own listener
+// and nothing else of the first process (descriptors, connections), and enters the event loop.
+// IN: worker (w22) = its index   OUT: never returns
+become_worker:
         mov     w0, #PR_SET_PDEATHSIG
         mov     w1, #SIGTERM
         sys     prctl
+        // The first process may have died before the prctl: then no signal will come, and the worker would
+        // outlive it.
+        sys     getppid
+        ldr     w1, [state, #first_pid]
+        cmp     w0, w1
+        mov     w0, #1                          // an unexpected end
+        b.ne    exit
         mov     w0, #0
         mov     w1, #0
         sys     setpgid
-        str     wzr, [state, #child_count]
-        b       .Lserve_own_listener
-.Lserve_first:
-        mov     worker, #0
-.Lserve_own_listener:
-        // Keep listener `worker` and close the others (each belongs to another worker).
-        ldr     w0, [listeners, worker, uxtw #2]
-        str     w0, [state, #listen_fd]
+        // Close every other listener, and every descriptor above them (epoll, signals, timer, spare and
+        // connections, when the first process forks a replacement while it serves).
+        highest .req w10                        // the highest listener
+        add     x9, state, #listen_fds
+        ldr     w11, [state, #worker_slots]
         mov     other, #0
-.Lserve_close_other:
+        mov     highest, #0
+.Lbecome_close_other:
+        ldr     w0, [x9, other, uxtw #2]
+        cmp     w0, highest
+        csel    highest, w0, highest, hi
         cmp     other, worker
-        b.eq    .Lserve_next_other
-        ldr     w0, [listeners, other, uxtw #2]
+        b.eq    .Lbecome_next_other
         sys     close
-.Lserve_next_other:
+.Lbecome_next_other:
         add     other, other, #1
-        cmp     other, workers
-        b.lo    .Lserve_close_other
+        cmp     other, w11
+        b.lo    .Lbecome_close_other
+        add     w0, highest, #1
+        mov     w1, #-1
+        mov     w2, #0
+        sys     close_range
+        cbz     x0, .Lbecome_closed
+.Lbecome_close_one:                             // a kernel before 5.9: one at a time
+        add     highest, highest, #1
+        mov     w0, highest
+        sys     close
+        cmp     highest, #MAX_FDS
+        b.lo    .Lbecome_close_one
+.Lbecome_closed:
+        .unreq  highest
+        ldr     w0, [x9, worker, uxtw #2]
+        str     w0, [state, #listen_fd]
+        str     w0, [x9]
+        mov     w0, #1                          // its own listener, no workers
+        str     w0, [state, #worker_slots]
+        // Forget the first process's connections and state.
+        adr     x0, conns
+        ldr     w1, [state, #max_fd]
+.Lbecome_forget:
+        stp     xzr, xzr, [x0], #16
+        stp     xzr, xzr, [x0], #16
+        subs    w1, w1, #1
+        b.hs    .Lbecome_forget
+        stp     wzr, wzr, [state, #active]      // and max_fd
+        str     wzr, [state, #empty_polls]
+        str     wzr, [state, #date_second]      // event_loop writes the Date line anew
+        bl      make_spare
         b       event_loop
-        .unreq  workers
-        .unreq  worker
-        .unreq  other
-        .unreq  listeners
+
+// reap_workers: collects every worker that ended, names each crash on stderr (see report_end), and replaces
+// them (replace_workers).
+// CLOBBERS: x0-x9, x22
+reap_workers:
+        str     x30, [sp, #-16]!
+.Lreap_next:
+        mov     x0, #-1
+        add     x1, state, #wait_status
+        mov     x2, #WNOHANG
+        mov     x3, #0
+        sys     wait4
+        cmp     x0, #0
+        b.le    .Lreap_done                     // none left to collect (0), or no children (-ECHILD)
+        add     x1, state, #child_pids
+        ldr     w2, [state, #worker_slots]
+.Lreap_find:
+        subs    w2, w2, #1
+        b.eq    .Lreap_found                    // (not one of ours: cannot happen)
+        ldr     w3, [x1, w2, uxtw #2]
+        cmp     w3, w0
+        b.ne    .Lreap_find
+        str     wzr, [x1, w2, uxtw #2]          // its slot waits for a replacement
+.Lreap_found:
+        bl      report_end
+        b       .Lreap_next
+.Lreap_done:
+        ldr     x30, [sp], #16
+        // fall through
+
+// replace_workers: starts a worker in a free slot, at most one a second: if the last start is more recent,
+// an alarm (SIGALRM, through the signalfd) comes back when the second is over. Nothing while shutting down.
+// CLOBBERS: x0-x9, x22
+replace_workers:
+        str     x30, [sp, #-16]!
+.Lreplace_next:
+        ldrb    w0, [state, #draining]
+        cbnz    w0, .Lreplace_done
+        add     x1, state, #child_pids
+        ldr     w2, [state, #worker_slots]
+        mov     worker, #0
+.Lreplace_find:
+        add     worker, worker, #1
+        cmp     worker, w2
+        b.hs    .Lreplace_done
+        ldr     w0, [x1, worker, uxtw #2]
+        cbnz    w0, .Lreplace_find
+        bl      update_clock                    // x9 = now_ms
+        ldr     x1, [state, #last_start_ms]
+        sub     x0, x9, x1
+        cmp     x0, #1000
+        b.ls    .Lreplace_later                 // (whole milliseconds: 1000 may be a little less)
+        str     x9, [state, #last_start_ms]
+        bl      start_worker
+        b       .Lreplace_next                  // the next free slot has to wait
+.Lreplace_later:
+        mov     w1, #1000 + 1                   // the milliseconds left, and one more: never early
+        sub     w0, w1, w0
+        bl      set_alarm
+.Lreplace_done:
+        ldr     x30, [sp], #16
+        ret
+
+// set_alarm: asks for a SIGALRM in w0 milliseconds (replacing any alarm set before).
+// IN: w0 = milliseconds (1 or more)   CLOBBERS: x0-x4, x8
+set_alarm:
+        mov     w1, #1000
+        mul     w0, w0, w1                      // microseconds
+        mov     w2, #1000000 & 0xffff
+        movk    w2, #1000000 >> 16, lsl #16
+        udiv    w3, w0, w2
+        msub    w4, w3, w2, w0
+        add     x1, state, #alarm_time
+        stp     x3, x4, [x1, #16]               // it_value: seconds, microseconds (no interval)
+        mov     w0, #ITIMER_REAL
+        mov     x2, #0
+        sys     setitimer
+        ret
+
+// report_end: a worker ended with wait_status: a signal or a status other than 0 is a crash, which is counted
+// (the first process then exits 1) and named in one line on stderr:
+// "asm-web-service: worker PID killed by signal N" or "asm-web-service: worker PID exited with status N".
+// IN: w0 = its pid, wait_status   OUT: crashed   CLOBBERS: x0-x8
+report_end:
+        ldr     w6, [state, #wait_status]
+        cbz     w6, .Lreport_done               // a clean exit: the end of a shutdown
+        mov     w1, #1
+        strb    w1, [state, #crashed]
+        str     x30, [sp, #-16]!
+        mov     w7, w0
+        adr     x0, read_buffer                 // free between events
+        adr     x1, msg_worker
+        mov     w2, #msg_worker_len
+        bl      copy_bytes
+        mov     w1, w7
+        bl      put_decimal
+        adr     x1, msg_killed
+        mov     w2, #msg_killed_len
+        ands    w7, w6, #0x7f                   // the signal that ended it, or 0
+        b.ne    .Lreport_cause
+        adr     x1, msg_exited
+        mov     w2, #msg_exited_len
+        ubfx    w7, w6, #8, #8                  // the exit status
+.Lreport_cause:
+        bl      copy_bytes
+        mov     w1, w7
+        bl      put_decimal
+        mov     w1, #10
+        strb    w1, [x0], #1
+        adr     x1, read_buffer
+        sub     x2, x0, x1
+        ldr     x30, [sp], #16
+        b       print_stderr
+.Lreport_done:
+        ret
+
+// put_decimal: writes a number in decimal: counts its digits, then writes them from the last.
+// IN: w1 = the number, x0 = where   OUT: x0 = after it   CLOBBERS: x1-x5
+put_decimal:
+        mov     w2, #10
+        mov     w3, w1
+.Ldecimal_count:
+        udiv    w3, w3, w2
+        add     x0, x0, #1
+        cbnz    w3, .Ldecimal_count
+        mov     x4, x0
+.Ldecimal_digit:
+        udiv    w3, w1, w2
+        msub    w5, w3, w2, w1                  // the lowest digit
+        add     w5, w5, #'0'
+        strb    w5, [x4, #-1]!
+        mov     w1, w3
+        cbnz    w1, .Ldecimal_digit
+        ret
 
 // open_listener: opens the non-blocking listening socket on [::]:PORT, which takes IPv4 connections too (so
 // probes reach it on IPv4, IPv6 and dual-stack clusters), or on 0.0.0.0:PORT when the kernel has no IPv6; or
@@ -230,3 +422,24 @@ fill_sockaddr:
         add     x1, state, #sockaddr
         str     x0, [x1]
         ret
+
+// A worker's end (SIGCHLD) and the alarm of a delayed replacement or accept (SIGALRM) come through the signalfd.
+        .equ    WORKER_SIGNALS, (1 << (SIGCHLD - 1)) | (1 << (SIGALRM - 1))
+
+        .pushsection .rodata
+// Signal sets (bit n-1 for signal n).
+        .balign 8
+blocked_signals:
+        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1)) | WORKER_SIGNALS
+watched_signals:
+        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | WORKER_SIGNALS
+msg_worker:     .ascii  "asm-web-service: worker "
+        .equ    msg_worker_len, . - msg_worker
+msg_killed:     .ascii  " killed by signal "
+        .equ    msg_killed_len, . - msg_killed
+msg_exited:     .ascii  " exited with status "
+        .equ    msg_exited_len, . - msg_exited
+        .popsection
+
+        .unreq  worker
+        .unreq  other

@@ -11,8 +11,6 @@ event_loop:
         mov     w0, #SOCK_CLOEXEC               // EPOLL_CLOEXEC has the same value
         sys     epoll_create1
         str     w0, [state, #epoll_fd]
-        sys     dup
-        str     w0, [state, #spare_fd]
         mov     x0, #-1
         adr     x1, watched_signals
         mov     x2, #8
@@ -116,12 +114,18 @@ event_loop:
         b       finish
 
 // watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
-// IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x3, x8
+// IN: w0 = descriptor, w1 = events   CLOBBERS: x0-x4, x8
 watch:
+        mov     w4, #EPOLL_CTL_ADD
+        // fall through
+
+// epoll_control: adds or changes a descriptor in the epoll set, with the descriptor as the event's data.
+// IN: w0 = descriptor, w1 = events, w4 = EPOLL_CTL_ADD or EPOLL_CTL_MOD   CLOBBERS: x0-x3, x8
+epoll_control:
         stp     x1, x0, [state, #event_mask]    // events (and the padding), data
         mov     w2, w0
         ldr     w0, [state, #epoll_fd]
-        mov     w1, #EPOLL_CTL_ADD
+        mov     w1, w4
         add     x3, state, #event_mask
         sys     epoll_ctl
         ret
@@ -159,7 +163,10 @@ update_date:
         b       format_date
 1:      ret
 
-// accept_connections: accepts every waiting connection, answers what it sent, and watches it.
+// accept_connections: accepts every waiting connection, answers what it sent, and watches it. The listener is
+// edge-triggered, so it never returns with connections left in the backlog: beyond MAX_CONNECTIONS or out of
+// descriptors it sheds them (accepts and closes them at once), any other failure (ENOMEM, ENOBUFS, EPERM...)
+// is retried at an alarm.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 accept_connections:
         str     x30, [sp, #-16]!
@@ -171,14 +178,21 @@ accept_connections:
         movk    w3, #SOCK_CLOEXEC >> 16, lsl #16
         sys     accept4
         cmn     x0, #ECONNABORTED
+        ccmn    x0, #EINTR, #4, ne              // (Z = 1 when the first already matched)
         b.eq    .Laccept_next
         cmn     x0, #EMFILE
-        ccmn    x0, #ENFILE, #4, ne             // (Z = 1 when EMFILE already matched)
+        ccmn    x0, #ENFILE, #4, ne
         b.eq    .Laccept_shed
+        cmn     x0, #EAGAIN
+        b.eq    .Laccept_done                   // none left
         cmn     x0, #4095
-        b.hs    .Laccept_done                   // EAGAIN: none left (or no descriptors: wait for the next)
+        b.hs    .Laccept_retry_later
         cmp     w0, #MAX_FDS
         b.hs    .Laccept_refuse
+        ldr     w1, [state, #active]
+        ldr     w2, [state, #cfg_max_connections]
+        cmp     w1, w2
+        b.hs    .Laccept_refuse                 // MAX_CONNECTIONS open: closed at once
         mov     fd, w0
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
@@ -198,34 +212,47 @@ accept_connections:
         ldr     w0, [conn, #C_DEADLINE]
         cbz     w0, .Laccept_next
         mov     w0, fd
-        mov     w1, #EPOLLIN | EPOLLOUT | EPOLLRDHUP
-        movk    w1, #EPOLLET >> 16, lsl #16
+        mov     w1, #CONNECTION_EVENTS & 0xffff
+        movk    w1, #CONNECTION_EVENTS >> 16, lsl #16
         bl      watch
         b       .Laccept_next
 .Laccept_refuse:
         sys     close
         b       .Laccept_next
 .Laccept_shed:
-        // Out of descriptors: give up the spare one to accept the connection and close it at once, rather
-        // than leave the client waiting in the backlog. (x1-x3 are still the arguments of the accept4 above.)
+        // Out of descriptors (EMFILE) or of open files in the system (ENFILE): give up the spare, a file of
+        // its own, to accept the connection and close it at once, rather than leave the client waiting.
+        // (x1-x3 are still the arguments of the accept4 above.)
         ldr     w0, [state, #spare_fd]
         sys     close
         ldr     w0, [state, #listen_fd]
         sys     accept4
         mov     x22, x0
         sys     close
-        ldr     w0, [state, #epoll_fd]
-        sys     dup
-        str     w0, [state, #spare_fd]
+        bl      make_spare
         cmn     x22, #4095
         b.lo    .Laccept_next
+.Laccept_retry_later:
+        mov     w0, #ACCEPT_RETRY_MS
+        bl      set_alarm
 .Laccept_done:
         ldr     x30, [sp], #16
         ret
 
-// on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
-// signal on to the workers.
-// CLOBBERS: x0-x10 (x10: the return address)
+// make_spare: opens the spare descriptor that accept_connections gives up when descriptors run out: an
+// eventfd, so that closing it frees an open file too (a dup would share one with its original).
+// OUT: spare_fd (-errno when none could be had: the next shedding gives up nothing)   CLOBBERS: x0, x1, x8
+make_spare:
+        mov     w0, #0
+        mov     w1, #SOCK_CLOEXEC               // EFD_CLOEXEC has the same value
+        sys     eventfd2
+        str     w0, [state, #spare_fd]
+        ret
+
+// on_signal: a signal came through the signalfd. SIGCHLD: a worker ended (reap_workers), SIGALRM: the alarm of
+// a delayed worker start or accept, SIGTERM or SIGINT: starts the graceful shutdown (a second signal ends the
+// drain delay at once) and passes the signal on to the workers.
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 on_signal:
         ldr     w0, [state, #signal_fd]
         add     x1, state, #siginfo
@@ -233,6 +260,11 @@ on_signal:
         sys     read
         cmp     x0, #0
         b.le    .Lsignal_done
+        ldr     w0, [state, #siginfo]           // ssi_signo
+        cmp     w0, #SIGCHLD
+        b.eq    reap_workers
+        cmp     w0, #SIGALRM
+        b.eq    .Lsignal_alarm
         mov     x10, x30
         bl      update_clock
         mov     x30, x10
@@ -245,15 +277,23 @@ on_signal:
         umaddl  x9, w1, w2, x9
 .Lsignal_end_delay:
         str     x9, [state, #drain_end_ms]
-        ldr     w3, [state, #child_count]
+        ldr     w3, [state, #worker_slots]
         add     x4, state, #child_pids
 .Lsignal_forward:
-        cbz     w3, .Lsignal_done
-        ldr     w0, [x4], #4
+        subs    w3, w3, #1
+        b.eq    .Lsignal_done                   // slot 0 is this process
+        ldr     w0, [x4, w3, uxtw #2]
+        cbz     w0, .Lsignal_forward            // a slot waiting for a replacement (kill(0) would hit the group)
         mov     w1, #SIGTERM
         sys     kill
-        sub     w3, w3, #1
         b       .Lsignal_forward
+.Lsignal_alarm:
+        ldrb    w0, [state, #stopped]
+        cbnz    w0, replace_workers
+        str     x30, [sp, #-16]!
+        bl      accept_connections
+        ldr     x30, [sp], #16
+        b       replace_workers
 .Lsignal_done:
         ret
 
@@ -283,22 +323,40 @@ sweep_timers:
         b.ls    on_timeout
         ret
 
-// stop_accepting: ends the drain delay: closes the listener and every connection without a response in
-// flight, those with one close when it is sent.
+// stop_accepting: ends the drain delay: closes the listeners (the first process holds every worker's) and
+// every connection without a response in flight, those with one close when it is sent, and a lingering close
+// whose response the client has not all acknowledged ends as usual (closing it now, with input unread, would
+// reset it, and the kernel would drop the rest of the response).
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x27
 stop_accepting:
         str     x30, [sp, #-16]!
         mov     w0, #1
         strb    w0, [state, #stopped]
-        ldr     w0, [state, #listen_fd]
+        ldr     w1, [state, #worker_slots]
+        add     x2, state, #listen_fds
+.Lstop_close_listener:
+        sub     w1, w1, #1
+        ldr     w0, [x2, w1, uxtw #2]
         sys     close
+        cbnz    w1, .Lstop_close_listener
         mov     w0, #-1
         str     w0, [state, #listen_fd]
         adr     visit, .Lstop_one
         b       for_each_connection             // returns through the frame above
 .Lstop_one:
-        ldr     w0, [conn, #C_RESP]
-        cbz     w0, close_connection
+        ldrb    w0, [conn, #C_FLAGS]
+        tbz     w0, #F_LINGER_BIT, .Lstop_answering
+        mov     w0, fd                          // a lingering close: is its response still on its way?
+        mov     w1, #TIOCOUTQ                   // (bytes sent but not yet acknowledged)
+        adr     x2, read_buffer                 // free between events
+        sys     ioctl
+        ldr     w0, [x2]
+        cbz     w0, close_connection            // all delivered: nothing to lose
+        b       .Lstop_in_flight
+.Lstop_answering:
+        ldr     w1, [conn, #C_RESP]
+        cbz     w1, close_connection
+.Lstop_in_flight:
         ldrb    w0, [conn, #C_FLAGS]
         orr     w0, w0, #F_LAST                 // its R_CLOSE must not change: part of it is sent
         strb    w0, [conn, #C_FLAGS]
@@ -323,14 +381,20 @@ for_each_connection:
         ldr     x30, [sp], #16
         ret
 
-// finish: waits for the workers (if this is the first process) and exits 0.
+// finish: waits for the workers (if this is the first process), naming any crash (report_end), and exits:
+// 0, or 1 when a worker crashed since the start.
 finish:
         mov     x0, #-1
-        mov     x1, #0
+        add     x1, state, #wait_status
         mov     x2, #0
         mov     x3, #0
         sys     wait4
         cmn     x0, #ECHILD
-        b.ne    finish
-        mov     w0, #0
+        b.eq    .Lfinish_exit
+        cmp     x0, #0
+        b.le    finish                          // EINTR
+        bl      report_end
+        b       finish
+.Lfinish_exit:
+        ldrb    w0, [state, #crashed]
         b       exit

@@ -11,14 +11,20 @@
         .include "syscalls.inc"
 
         .equ    MAX_FDS, 16384          // descriptors the connection table covers
+        .equ    MAX_CONNECTIONS, 16300  // the default and the highest MAX_CONNECTIONS (range_connections says it too):
+                                        // MAX_FDS less the descriptors of its own (listeners, epoll, signals, timer, spare)
         .equ    HEAD_MAX, 8192          // the largest request head, also the read buffer and each carry buffer
         .equ    HEAD_SHIFT, 13          // log2(HEAD_MAX)
+        .equ    SMALL_SLOT, 256         // kept input up to this goes in a small slot, not a carry buffer
+        .equ    SMALL_SLOT_SHIFT, 8     // log2(SMALL_SLOT)
         .equ    BATCH_MAX, 16           // pipelined responses gathered into one writev
         .equ    EVENTS_MAX, 64          // epoll events taken per wait
         .equ    SPIN_POLLS, 500         // empty polls after events before a blocking wait (about 0.1-0.2 ms)
         .equ    TICK_MS, 250            // the connection timers' resolution
         .equ    LINGER_TICKS, 2000 / TICK_MS + 2 // how long a half-closed connection may go on sending (2 s)
         .equ    WORKERS_MAX, 64
+        .equ    READS_PER_EVENT, 8      // full reads of a connection in a row before the others' turn (64 KiB)
+        .equ    ACCEPT_RETRY_MS, 100    // a failed accept (other than for descriptors) is tried again after this
 
 // Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
         .equ    CONN_SHIFT, 5
@@ -95,13 +101,14 @@ _start:
         bl      read_config
         cmp     argc, #1
         b.eq    serve
-        .unreq  argc
         ldr     x1, [sp, #16]                   // argv[1]
         ldr     x0, [x1]                        // "health", its terminator and one byte more
         lsl     x0, x0, #8                      // ...without that byte
         ldr     x1, =0x0068746c61656800         // "health", 0, shifted likewise
         cmp     x0, x1
+        ccmp    argc, #2, #0, eq                // and "health" must be the only argument
         b.eq    probe_health
+        .unreq  argc
         adr     x1, msg_usage
         mov     w2, #msg_usage_len
         bl      print_error
@@ -117,3 +124,44 @@ _start:
         .include "probe.s"
         .include "responses.s"
         .include "state.s"
+
+// Layout the code relies on: a change that breaks it fails the build.
+        .if     C_RFLAGS != C_FLAGS + 1 || C_CARRY != C_FLAGS + 2
+        .error  "one word store at C_FLAGS sets C_FLAGS, C_RFLAGS and C_CARRY (accept_connections, begin_close)"
+        .endif
+        .if     C_RESP != C_BODY + 8 || C_SENT != C_RESP + 4 || C_DATE != C_SENT + 4
+        .error  "stp pairs: C_BODY and C_RESP/C_SENT (accept_connections), C_SENT and C_DATE (send_batch, on_timeout)"
+        .endif
+        .if     1 << CONN_SHIFT != 32
+        .error  "close_connection and become_worker clear a record with two stp of xzr pairs"
+        .endif
+        .if     SMALL_SLOT != 1 << SMALL_SLOT_SHIFT
+        .error  "the small input slots are indexed by shifting the descriptor by SMALL_SLOT_SHIFT"
+        .endif
+        .if     HEAD_MAX != 1 << HEAD_SHIFT
+        .error  "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"
+        .endif
+        .if     E_FLAGS != E_RESP + 4
+        .error  "ldp w0, w1, [entry, #E_RESP] loads E_RESP and E_FLAGS"
+        .endif
+        .if     keepalive_ticks != now_tick + 4 || header_ticks != keepalive_ticks + 4
+        .error  "ldp/stp pairs: now_tick and keepalive_ticks, keepalive_ticks and header_ticks"
+        .endif
+        .if     cfg_header_timeout != cfg_keepalive + 4
+        .error  "serve converts both timeouts with one xword load and store"
+        .endif
+        .if     max_fd != active + 4 || timer_fd != signal_fd + 4 || stopped != draining + 1
+        .error  "pairs loaded at once: active and max_fd, signal_fd and timer_fd, draining and stopped"
+        .endif
+        .if     port_text_len != port_text + 8 || port_text % 8 != 0
+        .error  "print_port loads port_text and port_text_len with one ldp"
+        .endif
+        .if     event_mask % 8 != 0 || event_mask > 504
+        .error  "watch stores event_mask with an stp of x registers: a scaled offset, a multiple of 8 up to 504"
+        .endif
+        .if     EPOLL_DATA != 8 || EPOLL_EVENT_SIZE != 16
+        .error  "aarch64's struct epoll_event: u32 events, padding, u64 data at 8 (watch stores events and data as a pair)"
+        .endif
+        .if     MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
+        .error  "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"
+        .endif

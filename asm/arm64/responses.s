@@ -82,8 +82,15 @@ token_chars:
         .xword  0x03ff6cfa00000000, 0x57ffffffc7fffffe
 zero:                                           // (also an int 0 for setsockopt)
         .xword  0, 0                            // bytes 128-255
+// host_chars: bit c is set when byte c may appear as it is in a Host's reg-name or IPvFuture (RFC 3986
+// unreserved and sub-delims).
+host_chars:
+        .xword  0x2bff7fd200000000, 0x47fffffe87fffffe, 0, 0
 word_http:      .ascii  "\0http://"             // "http://" shifted as the parser compares it
 word_https:     .ascii  "https://"              // (the parser loads both with one ldp from token_chars)
+        .if     zero - token_chars != 16 || word_http - host_chars != 32 || word_https - word_http != 8
+        .error  "char_bit reads 32 bytes of each table, the last 16 zero; one ldp reads word_http and word_https"
+        .endif
 
 // Words the parser compares with, 8 bytes each (4 for the `ldr w` ones), lower case where the match ignores
 // case; one that starts with zeros is compared with the input word shifted left, which drops the bytes after
@@ -101,11 +108,6 @@ word_keep_ali:  .ascii  "keep-ali"
 word_get:       .ascii  "GET "
 word_host:      .ascii  "host"
 
-// Signal sets (bit n-1 for signal n).
-blocked_signals:
-        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1))
-watched_signals:
-        .xword  (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         .xword  2, 0                            // struct timeval: 2 s
 every_tick:
@@ -130,10 +132,12 @@ name_workers:   .ascii "WORKERS"
 name_drain:     .ascii "DRAIN_SECONDS"
 name_keepalive: .ascii "KEEPALIVE_SECONDS"
 name_header:    .ascii "HEADER_TIMEOUT_SECONDS"
+name_max_connections: .ascii "MAX_CONNECTIONS"
 range_port:     .ascii "1-65535"
 range_workers:  .ascii "1-64"
 range_drain:    .ascii "0-3600"
 range_seconds:  .ascii "1-3600"
+range_connections: .ascii "1-16300"
 default_port:   .asciz "8080"
 
         .balign 4
@@ -153,6 +157,9 @@ setting_table:
         .word   name_header, range_seconds
         .hword  1, 3600, 10
         .byte   22, 6
+        .word   name_max_connections, range_connections
+        .hword  1, MAX_CONNECTIONS, MAX_CONNECTIONS
+        .byte   15, 7
 
 msg_prefix:                                     // the start of every message, and of the startup line
 msg_listening:  .ascii "asm-web-service: "

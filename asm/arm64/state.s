@@ -13,7 +13,9 @@ cfg_workers:    .skip 4
 cfg_drain:      .skip 4         // seconds
 cfg_keepalive:  .skip 4         // seconds
 cfg_header_timeout: .skip 4     // seconds
+cfg_max_connections: .skip 4    // open connections a worker keeps, those beyond are closed at once
 settings_end:
+                .skip 4         // keeps the pairs below 8-byte aligned
 listen_fd:      .skip 4
 epoll_fd:       .skip 4
 signal_fd:      .skip 4
@@ -28,17 +30,22 @@ drain_end_ms:   .skip 8
 draining:       .skip 1         // a signal came: /health says 503, every response closes
 stopped:        .skip 1         // the drain delay is over: no listener, finishing the last responses
 ipv4_only:      .skip 1         // the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
-                .skip 1
+crashed:        .skip 1         // a worker died of a signal or a status other than 0: the first process exits 1
 date_second:    .skip 4         // the Unix time date_line shows
 rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
+alarm_time:     .skip 32        // struct itimerval for set_alarm
+last_start_ms:  .skip 8         // when replace_workers last started a worker
 event_mask:     .skip EPOLL_EVENT_SIZE
 sockaddr:       .skip 28        // a sockaddr_in6, or a sockaddr_in in its first 16 bytes
-child_count:    .skip 4         // workers this process started
-child_pids:     .skip 4 * WORKERS_MAX
-listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, until each keeps its own
+worker_slots:   .skip 4         // listeners held (listen_fds), and 1 + the workers started (child_pids)
+first_pid:      .skip 4         // the process that starts and replaces the workers
+wait_status:    .skip 4         // of the worker that ended last
+child_pids:     .skip 4 * WORKERS_MAX // by worker index (from 1), 0 while a slot waits for a replacement
+listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, a worker keeps only its own, at index 0
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
 empty_polls:    .skip 4         // polls in a row that found nothing
+reads_left:     .skip 4         // on_readable's full reads left before the connection is requeued (a byte)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date
@@ -56,3 +63,4 @@ read_buffer:    .skip HEAD_MAX + 16     // the slack lets the parser compare a w
         .balign 4096
 conns:          .skip MAX_FDS << CONN_SHIFT
 carry_buffers:  .skip MAX_FDS * HEAD_MAX
+small_input_slots: .skip MAX_FDS * SMALL_SLOT

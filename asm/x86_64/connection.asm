@@ -21,20 +21,47 @@ on_connection_event:
 .done:
         ret
 
-; on_readable: reads what the client sent (after any input kept from before) and answers it.
+; on_readable: reads what the client sent (after any input kept from before) and answers it, at most
+; READS_PER_EVENT full reads in a row: then the connection goes back in epoll's queue (requeue), behind the
+; others that are ready, so one fast sender cannot hold the worker.
 ; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 on_readable:
         test    byte [rbx + C_FLAGS], F_LINGER
         jnz     discard_input
 .again:
+        mov     byte [reads_left], READS_PER_EVENT
+.next:
         movzx   ecx, word [rbx + C_CARRY]
         mov     r13d, ecx
         jrcxz   .read
-        mov     esi, r12d                       ; the kept input goes first
-        shl     esi, HEAD_SHIFT                 ; the carry buffers lie below 4 GiB, like all of .bss
-        add     esi, carry_buffers
+        call    kept_input_slot                      ; the kept input goes first
+        mov     esi, edi
         mov     edi, read_buffer
         rep     movsb
+        ; An unfinished head: what came since stays in the socket until the head's end is there, unless all of
+        ; it fits a small slot (or the buffer would be full), so a slow client's head costs a small slot and
+        ; the kernel's receive buffer, not a page of carry buffer.
+        test    byte [rbx + C_FLAGS], F_EOF
+        jnz     .read                           ; the end of input: read, and close
+        cmp     qword [rbx + C_BODY], 0
+        jne     .read                           ; kept input after a pending response may be a body
+        mov     edi, r12d
+        lea     esi, [r13 + read_buffer]
+        mov     edx, HEAD_MAX
+        sub     edx, r13d
+        mov     r10d, MSG_PEEK
+        xor     r8d, r8d
+        xor     r9d, r9d
+        sys     SYS_recvfrom
+        test    rax, rax
+        jle     .read                           ; nothing new, the end, or an error: the read tells
+        add     eax, r13d
+        cmp     eax, SMALL_SLOT
+        jbe     .read
+        cmp     eax, HEAD_MAX
+        je      .read                           ; a full buffer: the parser decides (431)
+        call    head_complete
+        jnc     .done                           ; not yet: wait for more input
 .read:
         mov     edx, HEAD_MAX
         sub     edx, r13d
@@ -60,9 +87,21 @@ on_readable:
         pop     r15
         jc      .done                           ; closed, lingering, or waiting to write
         test    r15b, r15b
-        jnz     .again
+        jz      .done
+        dec     byte [reads_left]
+        jnz     .next
+        jmp     requeue                         ; more input may wait: after the other ready connections' turn
 .done:
         ret
+
+; requeue: asks epoll to report the connection again: EPOLL_CTL_MOD re-arms it, so input already waiting is
+; reported anew, behind the events already queued (edge-triggered, nothing else would report it).
+; IN: rbx, r12d   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+requeue:
+        mov     edi, r12d
+        mov     esi, CONNECTION_EVENTS
+        mov     eax, EPOLL_CTL_MOD
+        jmp     epoll_control
 
 ; serve_input: answers every complete request in read_buffer, with one writev per batch, and keeps the rest.
 ; IN: rbx, r12d, r13d = bytes in read_buffer
@@ -92,6 +131,7 @@ serve_input:
         mov     ecx, r13d
         sub     ecx, r14d
         call    parse_request
+        mov     [rbx + C_RFLAGS], r8b           ; an unfinished head's R_HEAD, for its 408 (on_timeout)
         test    rax, rax
         jz      .send                           ; the head is not complete yet
         add     r14d, edx
@@ -158,17 +198,61 @@ serve_input:
 .eof:
         jmp     close_connection                ; the client sent all it will and has every answer (CF = 1)
 
-; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in the connection's carry buffer.
+; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in its kept-input slot (kept_input_slot).
 ; IN: rbx, r12d, r13d, r14d   CLOBBERS: rcx, rsi, rdi
 keep_input:
         mov     ecx, r13d
         sub     ecx, r14d
         mov     [rbx + C_CARRY], cx
         lea     esi, [r14 + read_buffer]
+        call    kept_input_slot
+        rep     movsb
+        ret
+
+; kept_input_slot: where a connection keeps input of a given length: a small slot (SMALL_SLOT bytes, 16 a page)
+; when it fits, else its large carry buffer (HEAD_MAX bytes). Both lie below 4 GiB, like all of .bss.
+; IN: r12d, ecx = the length   OUT: edi = the slot
+kept_input_slot:
         mov     edi, r12d
+        cmp     ecx, SMALL_SLOT
+        ja      .large
+        shl     edi, SMALL_SLOT_SHIFT
+        add     edi, small_input_slots
+        ret
+.large:
         shl     edi, HEAD_SHIFT
         add     edi, carry_buffers
-        rep     movsb
+        ret
+
+; head_complete: whether read_buffer[0, eax) holds the end of a request head, an empty line (LF LF, or LF CR LF).
+; IN: eax = bytes (> 0)   OUT: CF = 1 if it does   CLOBBERS: rax, rcx, rdx
+head_complete:
+        mov     edx, read_buffer
+        lea     ecx, [rax + read_buffer]        ; the end
+.next:
+        cmp     edx, ecx
+        jae     .no
+        mov     al, [rdx]
+        inc     edx
+        cmp     al, 10
+        jne     .next
+        cmp     edx, ecx                        ; after an LF: LF, or CR LF
+        jae     .no
+        mov     al, [rdx]
+        cmp     al, 10
+        je      .yes
+        cmp     al, 13
+        jne     .next
+        lea     eax, [rdx + 1]
+        cmp     eax, ecx
+        jae     .no
+        cmp     byte [rax], 10
+        jne     .next
+.yes:
+        stc
+        ret
+.no:
+        clc
         ret
 
 ; send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
@@ -346,7 +430,7 @@ append_part:
 ; begin_close: ends the connection after a closing response: at once, or, with R_LINGER, by half-closing and
 ; discarding what the client still sends for LINGER_TICKS, so that it reads the response, not a reset.
 ; IN: rbx, r12d, edx = R_* flags of the response (none pending)   OUT: CF = 1 (no longer reading)
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 begin_close:
         test    dl, R_LINGER
         jz      close_connection
@@ -361,9 +445,12 @@ begin_close:
         mov     [rbx + C_DEADLINE], eax
         ; fall through: input may already be waiting, and epoll reports only new arrivals
 
-; discard_input: reads and drops the input of a lingering connection; closes it at end of input.
-; IN: rbx, r12d   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r11
+; discard_input: reads and drops the input of a lingering connection, at most READS_PER_EVENT reads in a row
+; (then it is requeued, as in on_readable); closes it at end of input.
+; IN: rbx, r12d   OUT: CF = 1 (no longer reading)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 discard_input:
+        mov     byte [reads_left], READS_PER_EVENT
+.next:
         mov     edi, r12d
         mov     esi, read_buffer
         mov     edx, HEAD_MAX
@@ -371,8 +458,10 @@ discard_input:
         cmp     rax, -EAGAIN
         je      .done
         test    rax, rax
-        jg      discard_input                   ; until the socket is empty: epoll may not report its end
-        jmp     close_connection                ; end of input, or reset
+        jle     close_connection                ; end of input, or reset
+        dec     byte [reads_left]
+        jnz     .next                           ; until the socket is empty: epoll may not report its end
+        call    requeue                         ; more may wait: after the other ready connections' turn
 .done:
         stc
         ret
@@ -402,7 +491,7 @@ on_timeout:
         cmp     word [rbx + C_CARRY], 0
         je      close_connection
         mov     qword [rbx + C_RESP], response_408 ; and C_SENT = 0
-        mov     byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER
+        or      byte [rbx + C_RFLAGS], R_CLOSE | R_LINGER ; with R_HEAD for a HEAD request (serve_input)
         mov     eax, [date_second]
         mov     [rbx + C_DATE], eax
         jmp     flush_pending

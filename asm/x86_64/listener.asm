@@ -1,4 +1,8 @@
-; Start-up of the serving processes: signals, limits, the listening sockets and the workers.
+; Start-up of the serving processes: signals, limits, the listening sockets and the workers; the first process
+; replaces a worker that dies.
+
+%define worker  r12             ; a worker's index: 0 is the first process, 1.. the workers it started
+%define other   r13             ; another worker's index
 
 ; serve: prepares the process, opens the listener, starts the other workers and enters the event loop.
 ; IN: settings read   OUT: never returns
@@ -60,11 +64,31 @@ serve:
         mov     edx, 1
         call    print
 
-        xor     r12d, r12d                      ; worker index; 0 is this process
-.fork:
-        inc     r12d
-        cmp     r12d, [cfg_workers]
-        jae     .first
+        ; The first process serves on listener 0 and holds every other one, so that a dead worker's listener
+        ; and the connections waiting in it pass on to its replacement.
+        sys     SYS_getpid
+        mov     [first_pid], eax
+        mov     eax, [cfg_workers]
+        mov     [worker_slots], eax
+        mov     eax, [listen_fds]
+        mov     [listen_fd], eax
+        mov     worker, 1
+.start:
+        mov     eax, [cfg_workers]
+        cmp     worker, rax
+        jae     .started
+        call    start_worker
+        inc     worker
+        jmp     .start
+.started:
+        call    replace_workers                 ; retries, in a second, a start that failed
+        call    make_spare
+        jmp     event_loop
+
+; start_worker: forks worker `worker`. The new process goes on in become_worker; this one notes its pid.
+; IN: worker (r12) = its index (1 or more)   OUT: child_pids[worker] = its pid, or 0 if fork failed
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
+start_worker:
         mov     edi, SIGCHLD                    ; clone(SIGCHLD, 0, ...) is fork()
         xor     esi, esi
         xor     edx, edx
@@ -72,40 +96,202 @@ serve:
         xor     r8d, r8d
         sys     SYS_clone
         test    rax, rax
-        jz      .worker
-        js      .first                          ; no more processes: serve with what runs
-        mov     ecx, [child_count]
-        mov     [child_pids + rcx*4], eax
-        inc     dword [child_count]
-        jmp     .fork
-.worker:
-        ; The worker stops when the first process dies, and leaves the terminal's process group so that
-        ; Ctrl-C reaches only the first process, which forwards it.
+        jz      become_worker
+        cmp     rax, -4095
+        jb      .started
+        xor     eax, eax                        ; none: replace_workers tries again
+.started:
+        mov     [child_pids + worker*4], eax
+        ret
+
+; become_worker: makes a new child process worker `worker`: it stops when the first process dies, leaves the
+; terminal's process group (Ctrl-C reaches only the first process, which forwards it), keeps its own listener
+; and nothing else of the first process (descriptors, connections), and enters the event loop.
+; IN: worker (r12) = its index   OUT: never returns
+become_worker:
         mov     edi, PR_SET_PDEATHSIG
         mov     esi, SIGTERM
         sys     SYS_prctl
+        ; The first process may have died before the prctl: then no signal will come, and the worker would
+        ; outlive it.
+        sys     SYS_getppid
+        cmp     eax, [first_pid]
+        jne     exit                            ; edi (PR_SET_PDEATHSIG) is 1: an unexpected end
         xor     edi, edi
         xor     esi, esi
         sys     SYS_setpgid
-        mov     dword [child_count], 0
-        jmp     .own_listener
-.first:
-        xor     r12d, r12d
-.own_listener:
-        ; Keep listener r12 and close the others (each belongs to another worker).
-        mov     eax, [listen_fds + r12*4]
-        mov     [listen_fd], eax
-        xor     r13d, r13d
+        ; Close every other listener, and every descriptor above them (epoll, signals, timer, spare and
+        ; connections, when the first process forks a replacement while it serves).
+        xor     other, other
+        xor     r14d, r14d                      ; the highest listener
 .close_other:
-        cmp     r13d, r12d
+        mov     edi, [listen_fds + other*4]
+        cmp     edi, r14d
+        cmova   r14d, edi
+        cmp     other, worker
         je      .next_other
-        mov     edi, [listen_fds + r13*4]
         sys     SYS_close
 .next_other:
-        inc     r13d
-        cmp     r13d, [cfg_workers]
+        inc     other
+        mov     eax, [worker_slots]
+        cmp     other, rax
         jb      .close_other
+        lea     edi, [r14 + 1]
+        mov     esi, -1
+        xor     edx, edx
+        sys     SYS_close_range
+        test    rax, rax
+        jz      .closed
+        lea     edi, [r14 + 1]                  ; a kernel before 5.9: one at a time
+.close_one:
+        push    rdi
+        sys     SYS_close
+        pop     rdi
+        inc     edi
+        cmp     edi, MAX_FDS
+        jb      .close_one
+.closed:
+        mov     eax, [listen_fds + worker*4]
+        mov     [listen_fd], eax
+        mov     [listen_fds], eax
+        mov     dword [worker_slots], 1         ; its own listener, no workers
+        ; Forget the first process's connections and state.
+        mov     edi, conns
+        mov     ecx, [max_fd]
+        inc     ecx
+        shl     ecx, CONN_SHIFT - 3
+        xor     eax, eax
+        rep     stosq
+        mov     [max_fd], eax
+        mov     [active], eax
+        mov     [empty_polls], eax
+        mov     [date_second], eax              ; event_loop writes the Date line anew
+        call    make_spare
         jmp     event_loop
+
+; reap_workers: collects every worker that ended, names each crash on stderr (see report_end), and replaces
+; them (replace_workers).
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11, r12
+reap_workers:
+        mov     edi, -1
+        mov     esi, wait_status
+        mov     edx, WNOHANG
+        xor     r10d, r10d
+        sys     SYS_wait4
+        test    eax, eax
+        jle     replace_workers                 ; none left to collect (0), or no children (-ECHILD)
+        mov     ecx, [worker_slots]
+.find:
+        dec     ecx
+        jz      .found                          ; (not one of ours: cannot happen)
+        cmp     eax, [child_pids + rcx*4]
+        jne     .find
+        mov     dword [child_pids + rcx*4], 0   ; its slot waits for a replacement
+.found:
+        call    report_end
+        jmp     reap_workers
+
+; replace_workers: starts a worker in a free slot, at most one a second: if the last start is more recent,
+; an alarm (SIGALRM, through the signalfd) comes back when the second is over. Nothing while shutting down.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11, r12
+replace_workers:
+        cmp     byte [draining], 0
+        jne     .done
+        xor     worker, worker
+.find:
+        inc     worker
+        mov     eax, [worker_slots]
+        cmp     worker, rax
+        jae     .done
+        cmp     dword [child_pids + worker*4], 0
+        jne     .find
+        call    update_clock
+        mov     rax, [now_ms]
+        mov     rcx, rax
+        sub     rax, [last_start_ms]
+        cmp     rax, 1000
+        jbe     .later                          ; (whole milliseconds: 1000 may be a little less)
+        mov     [last_start_ms], rcx
+        call    start_worker
+        jmp     replace_workers                 ; the next free slot has to wait
+.later:
+        neg     eax
+        add     eax, 1000 + 1                   ; the milliseconds left, and one more: never early
+        jmp     set_alarm
+.done:
+        ret
+
+; set_alarm: asks for a SIGALRM in eax milliseconds (replacing any alarm set before).
+; IN: eax = milliseconds (1 or more)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+set_alarm:
+        imul    eax, eax, 1000
+        xor     edx, edx
+        mov     ecx, 1000000
+        div     ecx
+        mov     [alarm_time + 16], rax          ; it_value: seconds, microseconds (no interval)
+        mov     [alarm_time + 24], rdx
+        mov     edi, ITIMER_REAL
+        mov     esi, alarm_time
+        xor     edx, edx
+        sys     SYS_setitimer
+        ret
+
+; report_end: a worker ended with wait_status: a signal or a status other than 0 is a crash, which is counted
+; (the first process then exits 1) and named in one line on stderr:
+; "asm-web-service: worker PID killed by signal N" or "asm-web-service: worker PID exited with status N".
+; IN: eax = its pid, [wait_status]   OUT: [crashed]   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r11
+report_end:
+        mov     r8d, [wait_status]
+        test    r8d, r8d
+        jz      .done                           ; a clean exit: the end of a shutdown
+        mov     byte [crashed], 1
+        mov     edi, read_buffer                ; free between events
+        mov     esi, msg_worker
+        mov     ecx, msg_worker_len
+        rep     movsb
+        call    put_decimal
+        mov     esi, msg_killed
+        mov     ecx, msg_killed_len
+        mov     eax, r8d
+        and     eax, 0x7f                       ; the signal that ended it, or 0
+        jnz     .cause
+        mov     esi, msg_exited
+        mov     ecx, msg_exited_len
+        mov     eax, r8d
+        movzx   eax, ah                         ; the exit status
+.cause:
+        rep     movsb
+        call    put_decimal
+        mov     byte [rdi], 10
+        lea     edx, [rdi + 1]
+        mov     esi, read_buffer
+        sub     edx, esi
+        jmp     print_stderr
+.done:
+        ret
+
+; put_decimal: writes a number in decimal: counts its digits, then writes them from the last.
+; IN: eax = the number, rdi = where   OUT: rdi = after it   CLOBBERS: rax, rcx, rdx, rsi
+put_decimal:
+        mov     ecx, 10
+        mov     esi, eax
+.count:
+        xor     edx, edx
+        div     ecx
+        inc     rdi
+        test    eax, eax
+        jnz     .count
+        mov     eax, esi
+        mov     rsi, rdi
+.digit:
+        xor     edx, edx
+        div     ecx
+        add     dl, '0'                         ; the lowest digit
+        dec     rsi
+        mov     [rsi], dl
+        test    eax, eax
+        jnz     .digit
+        ret
 
 ; open_listener: opens the non-blocking listening socket on [::]:PORT, which takes IPv4 connections too (so
 ; probes reach it on IPv4, IPv6 and dual-stack clusters), or on 0.0.0.0:PORT when the kernel has no IPv6; or
@@ -130,11 +316,11 @@ open_listener:
         cmp     rax, -4095
         jae     .fail
         mov     [listen_fd], eax
-        mov     esi, SO_REUSEADDR               ; restart at once while old connections sit in TIME_WAIT
+        mov     edx, SO_REUSEADDR               ; restart at once while old connections sit in TIME_WAIT
         call    enable_option
         cmp     dword [cfg_workers], 1
         je      .bind
-        mov     esi, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
+        mov     edx, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
         call    enable_option
 .bind:
         xor     eax, eax                        ; 0.0.0.0, or the zero flowinfo of an IPv6 address
@@ -143,13 +329,10 @@ open_listener:
         cmp     byte [ipv4_only], 0
         jne     .bind_address
         mov     word [sockaddr], AF_INET6       ; [::]:PORT: the address and scope id after it stay zero
-        ; IPv4 connections too, whatever net.ipv6.bindv6only says.
-        mov     edi, [listen_fd]
-        mov     esi, IPPROTO_IPV6
+        mov     esi, IPPROTO_IPV6               ; IPv4 connections too, whatever net.ipv6.bindv6only says
         mov     edx, IPV6_V6ONLY
         mov     r10d, zero
-        mov     r8d, 4
-        sys     SYS_setsockopt
+        call    listener_option
         cmp     rax, -4095
         jae     .fail
         mov     edx, 28                         ; sizeof(struct sockaddr_in6)
@@ -189,18 +372,23 @@ open_listener:
         jmp     exit
 
 ; enable_option: sets a SOL_SOCKET option of the listener to 1.
-; IN: esi = option   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
+; IN: edx = option   OUT: rax = 0 or -errno   CLOBBERS: rcx, rsi, rdi, r8, r10, r11
 enable_option:
-        mov     edi, [listen_fd]
+        mov     esi, SOL_SOCKET
         mov     r10d, one
+        ; fall through
+
+; listener_option: sets an int option of the listener.
+; IN: esi = level, edx = option, r10 = its value   OUT: rax = 0 or -errno   CLOBBERS: rcx, rdi, r8, r11
+listener_option:
+        mov     edi, [listen_fd]
         mov     r8d, 4
         ; fall through
 
-; set_socket_option: sets a SOL_SOCKET option of a socket.
-; IN: edi = socket, esi = option, r10 = value, r8d = its length   CLOBBERS: rax, rcx, rdx, rsi, r11
+; set_socket_option: sets an option of a socket.
+; IN: edi = socket, esi = level, edx = option, r10 = value, r8d = its length   OUT: rax = 0 or -errno
+; CLOBBERS: rcx, r11
 set_socket_option:
-        mov     edx, esi
-        mov     esi, SOL_SOCKET
         sys     SYS_setsockopt
         ret
 
@@ -214,3 +402,23 @@ fill_sockaddr:
         or      ecx, AF_INET
         mov     [sockaddr], ecx                 ; sin_family, sin_port
         ret
+
+; A worker's end (SIGCHLD) and the alarm of a delayed replacement or accept (SIGALRM) come through the signalfd.
+WORKER_SIGNALS  equ (1 << (SIGCHLD - 1)) | (1 << (SIGALRM - 1))
+
+        section .rodata
+; Signal sets (bit n-1 for signal n).
+blocked_signals:
+        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1)) | WORKER_SIGNALS
+watched_signals:
+        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | WORKER_SIGNALS
+msg_worker:     db "asm-web-service: worker "
+msg_worker_len equ $ - msg_worker
+msg_killed:     db " killed by signal "
+msg_killed_len equ $ - msg_killed
+msg_exited:     db " exited with status "
+msg_exited_len equ $ - msg_exited
+        section .text
+
+%undef worker
+%undef other

@@ -6,9 +6,6 @@ event_loop:
         mov     edi, SOCK_CLOEXEC                 ; EPOLL_CLOEXEC has the same value
         sys     SYS_epoll_create1
         mov     [epoll_fd], eax
-        mov     edi, eax
-        sys     SYS_dup
-        mov     [spare_fd], eax
         mov     edi, -1
         mov     esi, watched_signals
         mov     edx, 8
@@ -125,11 +122,17 @@ event_loop:
 ; watch: adds a descriptor to the epoll set, with the descriptor as the event's data.
 ; IN: edi = descriptor, esi = events   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 watch:
+        mov     eax, EPOLL_CTL_ADD
+        ; fall through
+
+; epoll_control: adds or changes a descriptor in the epoll set, with the descriptor as the event's data.
+; IN: edi = descriptor, esi = events, eax = EPOLL_CTL_ADD or EPOLL_CTL_MOD   CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
+epoll_control:
         mov     [event_mask], esi
         mov     [event_mask + EPOLL_DATA], edi
         mov     edx, edi
         mov     edi, [epoll_fd]
-        mov     esi, EPOLL_CTL_ADD
+        mov     esi, eax
         mov     r10d, event_mask
         sys     SYS_epoll_ctl
         ret
@@ -169,7 +172,10 @@ update_date:
 .same_second:
         ret
 
-; accept_connections: accepts every waiting connection, answers what it sent, and watches it.
+; accept_connections: accepts every waiting connection, answers what it sent, and watches it. The listener is
+; edge-triggered, so it never returns with connections left in the backlog: beyond MAX_CONNECTIONS or out of
+; descriptors it sheds them (accepts and closes them at once); any other failure (ENOMEM, ENOBUFS, EPERM...)
+; is retried at an alarm.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 accept_connections:
         mov     edi, [listen_fd]
@@ -179,14 +185,21 @@ accept_connections:
         sys     SYS_accept4
         cmp     rax, -ECONNABORTED
         je      accept_connections
+        cmp     rax, -EINTR
+        je      accept_connections
         cmp     rax, -EMFILE
         je      .shed
         cmp     rax, -ENFILE
         je      .shed
+        cmp     rax, -EAGAIN
+        je      .done                           ; none left
         cmp     rax, -4095
-        jae     .done                           ; EAGAIN: none left (or no descriptors: wait for the next)
+        jae     .retry_later
         cmp     eax, MAX_FDS
         jae     .refuse
+        mov     ecx, [active]
+        cmp     ecx, [cfg_max_connections]
+        jae     .refuse                         ; MAX_CONNECTIONS open: closed at once
         mov     ebx, eax
         shl     ebx, CONN_SHIFT
         add     rbx, conns
@@ -209,18 +222,16 @@ accept_connections:
         cmp     dword [rbx + C_DEADLINE], 0
         je      accept_connections
         mov     edi, r12d
-        mov     esi, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+        mov     esi, CONNECTION_EVENTS
         call    watch
         jmp     accept_connections
 .refuse:
         mov     edi, eax
         sys     SYS_close
         jmp     accept_connections
-.done:
-        ret
 .shed:
-        ; Out of descriptors: give up the spare one to accept the connection and close it at once, rather
-        ; than leave the client waiting in the backlog.
+        ; Out of descriptors (EMFILE) or of open files in the system (ENFILE): give up the spare, a file of
+        ; its own, to accept the connection and close it at once, rather than leave the client waiting.
         mov     edi, [spare_fd]
         sys     SYS_close
         mov     edi, [listen_fd]                ; rsi and rdx are still 0 from the accept4 above
@@ -229,16 +240,29 @@ accept_connections:
         mov     r13, rax
         mov     edi, eax
         sys     SYS_close
-        mov     edi, [epoll_fd]
-        sys     SYS_dup
-        mov     [spare_fd], eax
+        call    make_spare
         cmp     r13, -4095
         jb      accept_connections
+.retry_later:
+        mov     eax, ACCEPT_RETRY_MS
+        jmp     set_alarm
+.done:
         ret
 
-; on_signal: starts the graceful shutdown (a second signal ends the drain delay at once) and passes the
-; signal on to the workers.
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r11, r13
+; make_spare: opens the spare descriptor that accept_connections gives up when descriptors run out: an
+; eventfd, so that closing it frees an open file too (a dup would share one with its original).
+; OUT: [spare_fd] (-errno when none could be had: the next shedding gives up nothing)   CLOBBERS: rax, rcx, rsi, rdi, r11
+make_spare:
+        xor     edi, edi
+        mov     esi, SOCK_CLOEXEC               ; EFD_CLOEXEC has the same value
+        sys     SYS_eventfd2
+        mov     [spare_fd], eax
+        ret
+
+; on_signal: a signal came through the signalfd. SIGCHLD: a worker ended (reap_workers); SIGALRM: the alarm of
+; a delayed worker start or accept; SIGTERM or SIGINT: starts the graceful shutdown (a second signal ends the
+; drain delay at once) and passes the signal on to the workers.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 on_signal:
         mov     edi, [signal_fd]
         mov     esi, siginfo
@@ -246,6 +270,11 @@ on_signal:
         sys     SYS_read
         test    rax, rax
         jle     .done
+        mov     eax, [siginfo]                  ; ssi_signo
+        cmp     eax, SIGCHLD
+        je      reap_workers
+        cmp     eax, SIGALRM
+        je      .alarm
         call    update_clock
         mov     rax, [now_ms]
         cmp     byte [draining], 0
@@ -255,15 +284,21 @@ on_signal:
         add     rax, rcx
 .end_delay:
         mov     [drain_end_ms], rax
-        xor     r13d, r13d
+        mov     r13d, [worker_slots]
 .forward:
-        cmp     r13d, [child_count]
-        jae     .done
+        dec     r13d
+        jz      .done                           ; slot 0 is this process
         mov     edi, [child_pids + r13*4]
+        test    edi, edi
+        jz      .forward                        ; a slot waiting for a replacement (kill(0) would hit the group)
         mov     esi, SIGTERM
         sys     SYS_kill
-        inc     r13d
         jmp     .forward
+.alarm:
+        cmp     byte [stopped], 0
+        jne     replace_workers
+        call    accept_connections
+        jmp     replace_workers
 .done:
         ret
 
@@ -289,19 +324,37 @@ sweep_timers:
         jbe     on_timeout
         ret
 
-; stop_accepting: ends the drain delay: closes the listener and every connection without a response in
-; flight; those with one close when it is sent.
+; stop_accepting: ends the drain delay: closes the listeners (the first process holds every worker's) and
+; every connection without a response in flight; those with one close when it is sent, and a lingering close
+; whose response the client has not all acknowledged ends as usual (closing it now, with input unread, would
+; reset it, and the kernel would drop the rest of the response).
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 stop_accepting:
         mov     byte [stopped], 1
-        mov     edi, [listen_fd]
+        mov     r13d, [worker_slots]
+.close_listener:
+        dec     r13d
+        mov     edi, [listen_fds + r13*4]
         sys     SYS_close
+        test    r13d, r13d
+        jnz     .close_listener
         mov     dword [listen_fd], -1
         mov     eax, .stop
         jmp     for_each_connection
 .stop:
+        test    byte [rbx + C_FLAGS], F_LINGER
+        jz      .answering
+        mov     edi, r12d                       ; a lingering close: is its response still on its way?
+        mov     esi, TIOCOUTQ                   ; (bytes sent but not yet acknowledged)
+        mov     edx, read_buffer                ; free between events
+        sys     SYS_ioctl
+        cmp     dword [read_buffer], 0
+        je      close_connection                ; all delivered: nothing to lose
+        jmp     .in_flight
+.answering:
         cmp     dword [rbx + C_RESP], 0
         je      close_connection
+.in_flight:
         or      byte [rbx + C_FLAGS], F_LAST    ; its R_CLOSE must not change: part of it is sent
         ret
 
@@ -324,14 +377,20 @@ for_each_connection:
         pop     rax
         ret
 
-; finish: waits for the workers (if this is the first process) and exits 0.
+; finish: waits for the workers (if this is the first process), naming any crash (report_end), and exits:
+; 0, or 1 when a worker crashed since the start.
 finish:
         mov     edi, -1
-        xor     esi, esi
+        mov     esi, wait_status
         xor     edx, edx
         xor     r10d, r10d
         sys     SYS_wait4
         cmp     rax, -ECHILD
-        jne     finish
-        xor     edi, edi
+        je      .exit
+        test    eax, eax
+        jle     finish                          ; EINTR
+        call    report_end
+        jmp     finish
+.exit:
+        movzx   edi, byte [crashed]
         jmp     exit

@@ -9,14 +9,20 @@
 %include "syscalls.inc"
 
 MAX_FDS         equ 16384       ; descriptors the connection table covers
+MAX_CONNECTIONS equ 16300       ; the default and the highest MAX_CONNECTIONS (range_connections says it too):
+                                ; MAX_FDS less the descriptors of its own (listeners, epoll, signals, timer, spare)
 HEAD_MAX        equ 8192        ; the largest request head; also the read buffer and each carry buffer
 HEAD_SHIFT      equ 13          ; log2(HEAD_MAX)
+SMALL_SLOT      equ 256         ; kept input up to this goes in a small slot, not a carry buffer
+SMALL_SLOT_SHIFT equ 8          ; log2(SMALL_SLOT)
 BATCH_MAX       equ 16          ; pipelined responses gathered into one writev
 EVENTS_MAX      equ 64          ; epoll events taken per wait
 SPIN_POLLS      equ 500         ; empty polls after events before a blocking wait (about 0.1-0.2 ms)
 TICK_MS         equ 250         ; the connection timers' resolution
 LINGER_TICKS    equ 2000 / TICK_MS + 2 ; how long a half-closed connection may go on sending (2 s)
 WORKERS_MAX     equ 64
+READS_PER_EVENT equ 8           ; full reads of a connection in a row before the others' turn (64 KiB)
+ACCEPT_RETRY_MS equ 100         ; a failed accept (other than for descriptors) is tried again after this
 
 ; Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
 CONN_SHIFT      equ 5
@@ -69,8 +75,11 @@ _start:
         lea     rax, [rbp + rax*8 + 16]
         mov     [envp], rax
         call    read_config
-        cmp     qword [rbp], 1
-        je      serve
+        mov     rax, [rbp]                      ; argc
+        dec     rax
+        jz      serve
+        dec     rax
+        jnz     .usage                          ; "health" must be the only argument
         mov     rsi, [rbp + 16]                 ; argv[1]
         cmp     dword [rsi], 'heal'
         jne     .usage
@@ -92,3 +101,29 @@ _start:
 %include "probe.asm"
 %include "responses.asm"
 %include "state.asm"
+
+; Layout the code relies on: a change that breaks it fails the build.
+%if C_RFLAGS != C_FLAGS + 1 || C_CARRY != C_FLAGS + 2
+%error "one dword store at C_FLAGS sets C_FLAGS, C_RFLAGS and C_CARRY (accept_connections, begin_close)"
+%endif
+%if C_SENT != C_RESP + 4
+%error "one qword store at C_RESP sets C_RESP and C_SENT (accept_connections, close_connection, on_timeout)"
+%endif
+%if C_DATE + 8 != 1 << CONN_SHIFT || C_BODY != 8 || C_RESP != 16
+%error "close_connection clears the record with four qword stores"
+%endif
+%if (1 << CONN_SHIFT) % 8 != 0
+%error "become_worker clears records in qwords"
+%endif
+%if SMALL_SLOT != 1 << SMALL_SLOT_SHIFT
+%error "the small input slots are indexed by shifting the descriptor by SMALL_SLOT_SHIFT"
+%endif
+%if HEAD_MAX != 1 << HEAD_SHIFT
+%error "the carry buffers are indexed by shifting the descriptor by HEAD_SHIFT"
+%endif
+%if EPOLL_DATA != 4 || EPOLL_EVENT_SIZE != 12
+%error "x86_64's struct epoll_event is packed: u32 events, u64 data at 4"
+%endif
+%if MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
+%error "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"
+%endif

@@ -8,9 +8,9 @@ probe_health:
         xor     edx, edx
         sys     SYS_socket
         mov     r12d, eax
-        mov     esi, SO_RCVTIMEO                ; a server that does not answer fails the probe in 2 s
+        mov     edx, SO_RCVTIMEO                ; a server that does not answer fails the probe in 2 s
         call    .set_timeout
-        mov     esi, SO_SNDTIMEO
+        mov     edx, SO_SNDTIMEO
         call    .set_timeout
         mov     eax, 0x0100007f                 ; 127.0.0.1
         call    fill_sockaddr
@@ -42,9 +42,10 @@ probe_health:
         jmp     exit
 
 ; .set_timeout: sets a socket timeout option of the probe's socket to 2 s.
-; IN: r12d = socket, esi = option   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11
+; IN: r12d = socket, edx = option   CLOBBERS: rax, rcx, rsi, rdi, r8, r10, r11
 .set_timeout:
         mov     edi, r12d
+        mov     esi, SOL_SOCKET
         mov     r10d, probe_timeout
         mov     r8d, 16
         jmp     set_socket_option

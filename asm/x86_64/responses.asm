@@ -78,12 +78,11 @@ probe_request_len equ $ - probe_request
         align   8
 token_chars:
         dq      0x03ff6cfa00000000, 0x57ffffffc7fffffe, 0, 0
+; host_chars: bit c is set when byte c may appear as it is in a Host's reg-name or IPvFuture (RFC 3986
+; unreserved and sub-delims).
+host_chars:
+        dq      0x2bff7fd200000000, 0x47fffffe87fffffe, 0, 0
 
-; Signal sets (bit n-1 for signal n).
-blocked_signals:
-        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1)) | (1 << (SIGPIPE - 1))
-watched_signals:
-        dq      (1 << (SIGINT - 1)) | (1 << (SIGTERM - 1))
 probe_timeout:
         dq      2, 0                            ; struct timeval: 2 s
 every_tick:
@@ -111,10 +110,12 @@ name_workers:   db "WORKERS"
 name_drain:     db "DRAIN_SECONDS"
 name_keepalive: db "KEEPALIVE_SECONDS"
 name_header:    db "HEADER_TIMEOUT_SECONDS"
+name_max_connections: db "MAX_CONNECTIONS"
 range_port:     db "1-65535"
 range_workers:  db "1-64"
 range_drain:    db "0-3600"
 range_seconds:  db "1-3600"
+range_connections: db "1-16300"
 default_port:   db "8080", 0
 
         align   4
@@ -134,6 +135,9 @@ setting_table:
         dd      name_header, range_seconds
         dw      1, 3600, 10
         db      22, 6
+        dd      name_max_connections, range_connections
+        dw      1, MAX_CONNECTIONS, MAX_CONNECTIONS
+        db      15, 7
 
 msg_prefix:     db "asm-web-service: "
 msg_prefix_len equ $ - msg_prefix

@@ -11,6 +11,7 @@ cfg_workers:    resd 1
 cfg_drain:      resd 1          ; seconds
 cfg_keepalive:  resd 1          ; seconds
 cfg_header_timeout: resd 1      ; seconds
+cfg_max_connections: resd 1     ; open connections a worker keeps; those beyond are closed at once
 settings_end:
 listen_fd:      resd 1
 epoll_fd:       resd 1
@@ -21,22 +22,28 @@ max_fd:         resd 1          ; highest descriptor the timers must look at
 now_tick:       resd 1          ; monotonic clock in TICK_MS units, read at each tick
 keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
 header_ticks:   resd 1          ; HEADER_TIMEOUT_SECONDS likewise
-child_count:    resd 1
+worker_slots:   resd 1          ; listeners held (listen_fds), and 1 + the workers started (child_pids)
+first_pid:      resd 1          ; the process that starts and replaces the workers
+wait_status:    resd 1          ; of the worker that ended last
 date_second:    resd 1          ; the Unix time date_line shows
 empty_polls:    resd 1          ; polls in a row that found nothing
 now_ms:         resq 1
 drain_end_ms:   resq 1
+last_start_ms:  resq 1          ; when replace_workers last started a worker
 draining:       resb 1          ; a signal came: /health says 503, every response closes
 ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
+reads_left:     resb 1          ; on_readable's full reads left before the connection is requeued
+crashed:        resb 1          ; a worker died of a signal or a status other than 0: the first process exits 1
         alignb  8
 rlimit:         resq 2
 timespec:       resq 2
+alarm_time:     resq 4          ; struct itimerval for set_alarm
 sockaddr:       resb 28        ; a sockaddr_in6, or a sockaddr_in in its first 16 bytes
 event_mask:     resb EPOLL_EVENT_SIZE
         alignb  8
-child_pids:     resd WORKERS_MAX
-listen_fds:     resd WORKERS_MAX  ; every worker's listener, until each keeps its own
+child_pids:     resd WORKERS_MAX  ; by worker index (from 1); 0 while a slot waits for a replacement
+listen_fds:     resd WORKERS_MAX  ; every worker's listener; a worker keeps only its own, at index 0
 spare_fd:       resd 1          ; held back for accepting (and closing) when descriptors run out
 siginfo:        resb SIGNALFD_INFO_SIZE
 date_line:      resb DATE_LINE_LEN  ; the Date line of new responses, renewed each second by update_date
@@ -50,3 +57,4 @@ read_buffer:    resb HEAD_MAX + 16   ; the slack lets the parser compare a word 
         alignb  4096
 conns:          resb MAX_FDS << CONN_SHIFT
 carry_buffers:  resb MAX_FDS * HEAD_MAX
+small_input_slots: resb MAX_FDS * SMALL_SLOT

@@ -4,11 +4,10 @@
 // reset, no hang), and the server must still serve afterwards.
 // FUZZ_SEED replays a run; FUZZ_COUNT sets the number of heads per architecture.
 import { randomInt } from 'node:crypto';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batch, type HeadKind } from '../support/fuzz.js';
-import { BadDate, MalformedResponse, allowedResponses, exchange, golden, parseResponses, request, show } from '../support/http.js';
+import { BadDate, MalformedResponse, allowedResponses, converse, exchange, golden, parseResponses, request, show, type ConversationEnding } from '../support/http.js';
 import { archs, builtPage, eventually, slowdown, startServer, steadyFdCount, stopAllServers, type Arch } from '../support/server.js';
 
 /**
@@ -17,29 +16,6 @@ import { archs, builtPage, eventually, slowdown, startServer, steadyFdCount, sto
  */
 const defaultCount: Record<Arch, number> = { amd64: 300_000, arm64: 300_000 };
 const parallelConnections = 48;
-
-type Ending = 'fin' | 'reset' | 'hang' | `error ${string}`;
-
-/** Sends the heads, half-closes, and collects everything until the server ends the connection. */
-function converse(port: number, bytes: Buffer, timeoutMs: number): Promise<{ received: Buffer; ending: Ending }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    let done = false;
-    const finish = (ending: Ending) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ received: Buffer.concat(chunks), ending });
-    };
-    const timer = setTimeout(() => finish('hang'), timeoutMs);
-    socket.on('connect', () => socket.end(bytes));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => finish('fin'));
-    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNRESET' ? 'reset' : `error ${error.code}`));
-  });
-}
 
 describe.each(archs)('%s: randomized hostile input', (arch) => {
   afterAll(stopAllServers);
@@ -69,7 +45,7 @@ describe.each(archs)('%s: randomized hostile input', (arch) => {
     const endings = new Map<string, number>();
     const failures: string[] = [];
 
-    const judge = (received: Buffer, ending: Ending): string | null => {
+    const judge = (received: Buffer, ending: ConversationEnding): string | null => {
       if (ending !== 'fin') return `the connection ended with ${ending}, not a clean close`;
       let parsed;
       try {

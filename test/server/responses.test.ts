@@ -151,7 +151,7 @@ describe.each(archs)('%s: responses (points 1-3)', (arch) => {
       ['400', 'missing Host on HTTP/1.1', 'GET / HTTP/1.1\r\n\r\n'],
       ['400', 'header without colon', 'GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n'],
       ['505', 'HTTP/2.0', 'GET / HTTP/2.0\r\nHost: x\r\n\r\n'],
-      ['505', 'HTTP/1.2', 'GET /health HTTP/1.2\r\nHost: x\r\n\r\n'],
+      ['505', 'HTTP/3.0', 'GET /health HTTP/3.0\r\nHost: x\r\n\r\n'],
       ['505', 'HTTP/0.9', 'GET / HTTP/0.9\r\n\r\n'],
       ['501', 'Transfer-Encoding: chunked', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
     ];

@@ -1,22 +1,11 @@
 // Contract point 7: SIGTERM/SIGINT start a graceful shutdown. /health says 503 and every answer closes its
 // connection for DRAIN_SECONDS, then the server stops accepting, finishes responses in flight and exits 0;
 // idle, within 100 ms of the delay's end. Also DRAIN_SECONDS=0, a second signal, and WORKERS > 1.
-import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { request as undiciRequest } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RawConnection, connectionsPerTest, exchange, golden, parseResponses, request, show, sleep } from '../support/http.js';
-import { archs, builtPage, eventually, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
-
-/** A process that is gone or a zombie waiting to be reaped no longer serves. */
-function processAlive(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+import { archs, builtPage, eventually, processAlive, slowdown, startServer, stopAllServers, type ServerHandle } from '../support/server.js';
 
 describe.each(archs)('%s: signals (point 7)', (arch) => {
   const slow = slowdown(arch);

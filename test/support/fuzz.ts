@@ -152,3 +152,63 @@ export function batch(seed: number, index: number): { heads: Buffer[]; kinds: He
   }
   return { heads, kinds };
 }
+
+// Field-aware heads: each field drawn from values near the grammar's edges (valid and not), so that a
+// differential test meets the Host, Connection, version, target and Content-Length rules far more often than
+// byte mutations reach them.
+const fieldMethods = ['GET', 'HEAD', 'POST', 'OPTIONS', 'get', 'HEAD'];
+const fieldTargets = ['/', '/health', '/health?x', '/x', 'http://a/health', 'HTTPS://a', 'http://a?q', 'http://u@a/', 'http:///', '*', 'a', '//x', 'http:/x', '/%41'];
+const fieldVersions = ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/1.2', 'HTTP/1.9', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/1.01', 'http/1.1'];
+const connectionElements = ['close', 'keep-alive', 'Close', 'KEEP-ALIVE', '', ' ', '\t', 'upgrade', 'close x', 'keep-alive\tclose', 'closed', '"close"'];
+const contentLengths = ['0', '3', ' 3 ', '3, 3', '0003', '+3', '3 3', '1234567890123456', ''];
+const hostAlphabet = "aZ09.-_~!$&'()*+,;=%:[]@/ ?#\"<>\\^`{|}vVfF\t\xe9";
+const hex = '0123456789abcdefABCDEFg';
+
+/** A Host value: a random string, a bracketed IPv6-like literal (sometimes an IPv4 tail), or an IPvFuture-like one. */
+export function hostValue(random: Random): string {
+  const roll = random();
+  const port = random() < 0.3 ? ':' + String(int(random, 100000)).slice(0, int(random, 6)) : '';
+  if (roll < 0.4) {
+    return Array.from({ length: int(random, 12) }, () => pick(random, [...hostAlphabet])).join('') + port;
+  }
+  if (roll < 0.85) {
+    const pieces = Array.from({ length: int(random, 10) }, () => Array.from({ length: int(random, 6) }, () => pick(random, [...hex])).join(''));
+    if (random() < 0.3) pieces.push(Array.from({ length: 3 + int(random, 3) }, () => String(random() < 0.2 ? '0' + int(random, 10) : int(random, 300))).join('.'));
+    let inner = pieces.join(':');
+    if (random() < 0.6) {
+      const at = int(random, inner.length + 1);
+      inner = inner.slice(0, at) + '::' + inner.slice(at);
+    }
+    return (random() < 0.95 ? '[' : '') + inner + (random() < 0.95 ? ']' : '') + port;
+  }
+  const tail = Array.from({ length: int(random, 5) }, () => pick(random, [...'a1-._~!$&:;=@/'])).join('');
+  const digits = Array.from({ length: int(random, 3) }, () => pick(random, [...hex])).join('');
+  return `[${pick(random, ['v', 'V', 'w'])}${digits}${random() < 0.9 ? '.' : ''}${tail}]` + port;
+}
+
+/** One head with fields from the lists above (Host usually present, sometimes twice or absent). */
+export function fieldRequest(random: Random): string {
+  const lines = [`${pick(random, fieldMethods)} ${pick(random, fieldTargets)} ${pick(random, fieldVersions)}`];
+  const hosts = random() < 0.85 ? 1 : random() < 0.5 ? 0 : 2;
+  for (let i = 0; i < hosts; i++) lines.push(`Host:${pick(random, ['', ' ', '\t'])}${hostValue(random)}${pick(random, ['', ' '])}`);
+  const connections = int(random, 3);
+  for (let i = 0; i < connections; i++) {
+    const elements = Array.from({ length: 1 + int(random, 3) }, () => pick(random, connectionElements));
+    lines.push(`${pick(random, ['Connection', 'connection', 'Connection'])}:${elements.join(pick(random, [',', ', ', ' ,', ',,']))}`);
+  }
+  let body = '';
+  if (random() < 0.25) {
+    const value = pick(random, contentLengths);
+    lines.push(`Content-Length:${value}`);
+    if (/^\s*3\s*$/.test(value)) body = 'abc';
+  }
+  if (random() < 0.2) lines.splice(1 + int(random, lines.length), 0, pick(random, ['X-Other: a\x01b', 'Transfer-Encoding: chunked', ' folded', 'X: \xff']));
+  const eol = random() < 0.9 ? '\r\n' : '\n';
+  return lines.join(eol) + eol + eol + body;
+}
+
+/** The heads for field-aware connection number `index`: 1-4 of them, pipelined. */
+export function fieldBatch(seed: number, index: number): string[] {
+  const random = prng((seed ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
+  return Array.from({ length: 1 + int(random, 4) }, () => fieldRequest(random));
+}

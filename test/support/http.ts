@@ -111,6 +111,23 @@ export class RawConnection {
     return arrived;
   }
 
+  /**
+   * Sends GET /health `count` times on this keep-alive connection, `pauseMs` apart, each after the answer to the
+   * one before; returns each round trip in ms, sorted (the connection's earlier answers must all be in).
+   */
+  async timedHealthChecks(count: number, pauseMs: number, timeoutMs: number): Promise<number[]> {
+    const before = parseResponses(this.received()).responses.length;
+    const latencies: number[] = [];
+    for (let i = 1; i <= count; i++) {
+      const sentAt = performance.now();
+      await this.write(request('GET', '/health'));
+      await this.waitForResponses(before + i, timeoutMs);
+      latencies.push(performance.now() - sentAt);
+      await sleep(pauseMs);
+    }
+    return latencies.sort((a, b) => a - b);
+  }
+
   get receivedLength(): number {
     return this.total;
   }
@@ -501,4 +518,42 @@ export function headOfSize(size: number, target = '/'): string {
   const start = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: `;
   const end = '\r\n\r\n';
   return start + 'p'.repeat(size - start.length - end.length) + end;
+}
+
+/** How a converse() ended: a clean close, a reset, no end within the time, or another socket error. */
+export type ConversationEnding = 'fin' | 'reset' | 'hang' | `error ${string}`;
+
+/**
+ * Sends the bytes, half-closes, and collects everything until the server ends the connection. Bytes given as
+ * pieces go out one write each, `pauseMs` apart, so that the server reads them separately.
+ */
+export function converse(
+  port: number,
+  bytes: Buffer | Buffer[],
+  timeoutMs: number,
+  pauseMs = 5,
+): Promise<{ received: Buffer; ending: ConversationEnding }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let done = false;
+    const finish = (ending: ConversationEnding) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ received: Buffer.concat(chunks), ending });
+    };
+    const timer = setTimeout(() => finish('hang'), timeoutMs);
+    const pieces = Array.isArray(bytes) ? [...bytes] : [bytes];
+    const sendRest = () => {
+      const piece = pieces.shift() ?? Buffer.alloc(0);
+      if (pieces.length === 0) socket.end(piece);
+      else socket.write(piece, () => setTimeout(sendRest, pauseMs));
+    };
+    socket.on('connect', sendRest);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => finish('fin'));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNRESET' ? 'reset' : `error ${error.code}`));
+  });
 }

@@ -48,18 +48,23 @@ export function startupLine(port: number | string, address: ListenAddress = '[::
   return `asm-web-service: listening on http://${address}:${port}\n`;
 }
 
-/**
- * test/support/without-ipv6.c, built once into build/test-support/: a prefix that runs the server as on a kernel
- * without IPv6 (socket(AF_INET6) fails with EAFNOSUPPORT).
- */
-export async function withoutIpv6(): Promise<string> {
-  const source = path.join(repoRoot, 'test', 'support', 'without-ipv6.c');
-  const program = path.join(repoRoot, 'build', 'test-support', 'without-ipv6');
+/** test/support/NAME.c, built once (and again when the source changes) into build/test-support/NAME. */
+export async function supportProgram(name: string): Promise<string> {
+  const source = path.join(repoRoot, 'test', 'support', `${name}.c`);
+  const program = path.join(repoRoot, 'build', 'test-support', name);
   if (!existsSync(program) || statSync(program).mtimeMs < statSync(source).mtimeMs) {
     mkdirSync(path.dirname(program), { recursive: true });
     await execa('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', program, source]);
   }
   return program;
+}
+
+/**
+ * test/support/without-ipv6.c: a prefix that runs the server as on a kernel without IPv6 (socket(AF_INET6)
+ * fails with EAFNOSUPPORT).
+ */
+export function withoutIpv6(): Promise<string> {
+  return supportProgram('without-ipv6');
 }
 
 export function commandFor(arch: Arch, args: string[] = []): [string, string[]] {
@@ -276,6 +281,16 @@ export async function runBinary(
     stderr: String(result.stderr),
     durationMs: performance.now() - started,
   };
+}
+
+/** A process that is gone or a zombie waiting to be reaped no longer serves. */
+export function processAlive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return false;
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until check() is true, polling; returns false if it never became true before the deadline. */
