@@ -56,12 +56,18 @@ if [ -n "$(pid_of containerd)" ] && [ -x "$K8S_BIN/crictl" ]; then
   fi
 fi
 
-# 2. The other daemons, signalled in reverse start order.
-others=()
+# 2. The other daemons in reverse start order, in two groups: kube-proxy and the control plane first, as the
+#    apiserver's graceful shutdown stalls (until SIGKILL) once etcd is gone; then etcd, containerd, the forwarders.
+control_plane=() below=()
 for ((index = ${#COMPONENTS[@]} - 1; index >= 0; index--)); do
-  [ "${COMPONENTS[index]}" = kubelet ] || others+=("${COMPONENTS[index]}")
+  case "${COMPONENTS[index]}" in
+    kubelet) ;;
+    kube-*) control_plane+=("${COMPONENTS[index]}") ;;
+    *) below+=("${COMPONENTS[index]}") ;;
+  esac
 done
-stop_components "${others[@]}"
+stop_components "${control_plane[@]}"
+stop_components "${below[@]}"
 
 # 3. Whatever still runs in the cluster's cgroup subtree (shims, containers, a daemon whose pid file was lost):
 #    everything in there was started by up.sh, so it is ended without asking. Then the subtree, deepest first.
