@@ -6,7 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { App, Chart } from 'cdk8s';
-import { AsmWebService } from './lib/index.js';
+// The module itself, not lib/index.ts: lib/ is a CommonJS package (jsii), and Node cannot list the names that
+// index.ts re-exports with `export *` from a TypeScript file when tsx loads it from this ES module.
+import { AsmWebService } from './lib/asm-web-service.js';
 
 const IMAGE_JSON = process.env.IMAGE_JSON || 'build/image.json';
 

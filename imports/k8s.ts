@@ -1,7 +1,9 @@
 /**
- * The Kubernetes 1.28 API objects (cdk8s L1 constructs such as KubeNamespace or KubeNetworkPolicy) for apps that
- * need objects AsmWebService does not make. They are the classes cdk8s-plus-28 generates and ships, re-exported
- * where `cdk8s import k8s` would write them: that command downloads the schema from GitHub, which the CI machines
- * cannot reach, and a second generated copy could drift from the one cdk8s-plus-28 uses.
+ * The Kubernetes 1.28 API objects (cdk8s L1 constructs such as k8s.KubeNamespace or k8s.KubeNetworkPolicy) for apps
+ * that need objects AsmWebService does not make: cdk8s-plus-28's public `k8s` namespace, the classes the construct's
+ * own objects are made of (web.podDisruptionBudget is a k8s.KubePodDisruptionBudget). Re-exported where
+ * `cdk8s import k8s` would write its own copy: that command downloads the schema from GitHub, which the CI machines
+ * cannot reach, and a second generated copy could drift from the one cdk8s-plus-28 uses. Elsewhere, import
+ * `k8s` from 'cdk8s-plus-28' directly (never from its internal lib/ paths).
  */
-export * from 'cdk8s-plus-28/lib/imports/k8s.js';
+export { k8s } from 'cdk8s-plus-28';

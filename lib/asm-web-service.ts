@@ -1,15 +1,116 @@
 /**
  * AsmWebService: the cdk8s construct that deploys the assembly HTTP server (docs/server.md) as a Deployment, a
- * Service and, with more than one replica, a PodDisruptionBudget. Its defaults fit this server rather than
- * cdk8s-plus's generic ones: kilobyte-sized process, /health probes, graceful drain on SIGTERM, FROM scratch image
- * running as uid/gid 65532 on a read-only root filesystem (Pod Security Standards "restricted").
+ * Service and, with more than one pod, a PodDisruptionBudget and a topology spread; opt-in, a
+ * HorizontalPodAutoscaler, a NetworkPolicy, an Ingress and a Gateway API HTTPRoute. Its defaults fit this server
+ * rather than cdk8s-plus's generic ones: kilobyte-sized process, /health probes, graceful drain on SIGTERM, FROM
+ * scratch image running as uid/gid 65532 on a read-only root filesystem (Pod Security Standards "restricted").
+ *
+ * The public API keeps to what jsii can carry to every cdk8s language: props are interfaces of readonly fields,
+ * choices are enums (kplus.ServiceType) and units are cdk8s' classes (Duration, Size, kplus.Cpu).
  */
-import { Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, type ApiObjectMetadata, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import {
+  validateAnnotations, validateDns1035Label, validateDns1123Label, validateDns1123Subdomain, validateHostname,
+  rejectRenamedProps, validateImage, validateInteger, validateKnownKeys, validateLabels, validateMebibytes,
+  validateMillicores, validatePath, validateSeconds,
+} from './validation.js';
 
-/** How the Service is reachable: inside the cluster only, on every node's port, or through a cloud load balancer. */
-export type AsmWebServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+/** A HorizontalPodAutoscaler (autoscaling/v2) that sets the number of pods from their CPU use. */
+export interface AsmWebServiceAutoscaling {
+  /**
+   * Fewest pods. 2 keeps a pod serving while another restarts or its node drains.
+   * @default 2
+   */
+  readonly minReplicas?: number;
+
+  /** Most pods; at least `minReplicas`. */
+  readonly maxReplicas: number;
+
+  /**
+   * Average CPU use the autoscaler aims for, in percent of `cpuRequest` (so 80 with the default 10m request is
+   * 8 millicores a pod), 1 to 1000. Above 100 is allowed: the container has no CPU limit by default. The default is
+   * not measured for this server: it is Kubernetes' own (`DefaultCPUUtilization`, what an autoscaler without
+   * metrics aims for).
+   * @default 80
+   */
+  readonly targetCpuUtilizationPercent?: number;
+
+  /**
+   * How long the autoscaler looks back before adding pods (it takes the lowest recommendation of the window).
+   * 0 s to 1 h.
+   * @default Duration.seconds(0) (Kubernetes' default)
+   */
+  readonly scaleUpStabilization?: Duration;
+
+  /**
+   * How long the autoscaler looks back before removing pods (it takes the highest recommendation of the window),
+   * so a short lull does not remove pods that the next burst needs. 0 s to 1 h.
+   * @default Duration.minutes(5) (Kubernetes' default)
+   */
+  readonly scaleDownStabilization?: Duration;
+}
+
+/** An Ingress (networking.k8s.io/v1) that routes HTTP requests for a host and path prefix to the Service. */
+export interface AsmWebServiceIngress {
+  /**
+   * The IngressClass, which names the ingress controller (e.g. 'nginx', 'traefik').
+   * @default - the cluster's default IngressClass
+   */
+  readonly className?: string;
+
+  /**
+   * The host name requests must name, e.g. 'www.example.com' or '*.example.com'.
+   * @default - every host
+   */
+  readonly host?: string;
+
+  /**
+   * The path prefix routed to the server.
+   * @default '/'
+   */
+  readonly path?: string;
+
+  /**
+   * A Secret of type kubernetes.io/tls in the same namespace, for HTTPS on `host` (which it then requires).
+   * @default - no TLS
+   */
+  readonly tlsSecretName?: string;
+}
+
+/**
+ * A Gateway API HTTPRoute (gateway.networking.k8s.io/v1, the standard channel since Gateway API v1.0) that attaches
+ * to a Gateway and routes HTTP requests to the Service. The cluster needs the Gateway API CRDs and a Gateway.
+ */
+export interface AsmWebServiceHttpRoute {
+  /** Name of the Gateway to attach to. */
+  readonly gatewayName: string;
+
+  /**
+   * Namespace of the Gateway; its listener must then allow routes from this namespace (`allowedRoutes`).
+   * @default - the route's own namespace
+   */
+  readonly gatewayNamespace?: string;
+
+  /**
+   * The Gateway listener to attach to.
+   * @default - every listener of the Gateway that admits the route
+   */
+  readonly sectionName?: string;
+
+  /**
+   * Host names the route matches (at most 16), e.g. 'www.example.com' or '*.example.com'.
+   * @default - the host names of the Gateway's listeners
+   */
+  readonly hostnames?: string[];
+
+  /**
+   * The path prefix routed to the server.
+   * @default '/'
+   */
+  readonly path?: string;
+}
 
 /** Properties of `AsmWebService`. Every optional one has a default that fits this server. */
 export interface AsmWebServiceProps {
@@ -21,9 +122,9 @@ export interface AsmWebServiceProps {
   readonly image: string;
 
   /**
-   * Name of the Deployment, Service and PodDisruptionBudget, and value of the `app.kubernetes.io/instance` label.
-   * A DNS-1035 label (lowercase letters, digits and `-`, starting with a letter, at most 63 characters).
-   * Two instances in the same namespace need different names.
+   * Name of every object and value of the `app.kubernetes.io/instance` label. A DNS-1035 label (lowercase letters,
+   * digits and `-`, starting with a letter, at most 63 characters). Two instances in one namespace need different
+   * names.
    * @default 'asm-web-service'
    */
   readonly name?: string;
@@ -35,7 +136,8 @@ export interface AsmWebServiceProps {
   readonly namespace?: string;
 
   /**
-   * Number of pods.
+   * Number of pods. Not with `autoscaling`, whose autoscaler sets the number; leave it unset too when the app
+   * attaches its own HorizontalPodAutoscaler to `deployment`, so the Deployment carries no count.
    * @default 2
    */
   readonly replicas?: number;
@@ -49,57 +151,59 @@ export interface AsmWebServiceProps {
 
   /**
    * Port of the Service.
-   * @default 80
+   * @default - `containerPort` (8080)
    */
   readonly servicePort?: number;
 
   /**
-   * Type of the Service.
-   * @default 'ClusterIP'
+   * Type of the Service: ServiceType.CLUSTER_IP, NODE_PORT or LOAD_BALANCER (EXTERNAL_NAME has no pods).
+   * @default kplus.ServiceType.CLUSTER_IP
    */
-  readonly serviceType?: AsmWebServiceType;
+  readonly serviceType?: kplus.ServiceType;
 
   /**
-   * Fixed node port, for `serviceType` 'NodePort' or 'LoadBalancer' (within the cluster's node port range,
+   * Fixed node port, for `serviceType` NODE_PORT or LOAD_BALANCER (within the cluster's node port range,
    * 30000-32767 unless the cluster changed it).
    * @default - Kubernetes allocates one
    */
   readonly nodePort?: number;
 
   /**
-   * CPU request, in millicores.
-   * @default 10
+   * CPU request, whole millicores.
+   * @default kplus.Cpu.millis(10)
    */
-  readonly cpuRequestMillis?: number;
+  readonly cpuRequest?: kplus.Cpu;
 
   /**
-   * CPU limit, in millicores. Without one the server may use idle CPU without CFS throttling.
+   * CPU limit, whole millicores, at least `cpuRequest`. Without one the server may use idle CPU without CFS
+   * throttling.
    * @default - no CPU limit
    */
-  readonly cpuLimitMillis?: number;
+  readonly cpuLimit?: kplus.Cpu;
 
   /**
-   * Memory request, in MiB. Measured: the server's resident set is about 24 KiB idle and under 100 KiB with 2000
-   * busy keep-alive clients; the container runtime's start-up process (`runc init`, which runs in the container's
-   * cgroup before the server starts) peaks at about 3.6 MB.
-   * @default 8
+   * Memory request, whole mebibytes. Measured: the server's resident set is about 24 KiB idle and under 100 KiB
+   * with 2000 busy keep-alive clients; the container runtime's start-up process (`runc init`, which runs in the
+   * container's cgroup before the server starts) peaks at about 3.6 MB.
+   * @default Size.mebibytes(8)
    */
-  readonly memoryRequestMiB?: number;
+  readonly memoryRequest?: Size;
 
   /**
-   * Memory limit, in MiB. The server allocates nothing at run time, but its static buffers let each of its up to
-   * 16384 connections hold an unfinished 8 KiB request head: measured, 16000 such connections peak at 149 MiB
-   * (and a 32 MiB limit was OOM-killed by 4000). The default covers that bound with room for kernel socket buffers,
-   * so the limit never kills a server doing what it was built for.
-   * @default 192
+   * Memory limit, whole mebibytes, at least `memoryRequest`. The server allocates nothing at run time, but its
+   * static buffers let each of its up to 16384 connections hold an unfinished 8 KiB request head: measured, 16000
+   * such connections peak at 149 MiB (and a 32 MiB limit was OOM-killed by 4000). The default covers that bound
+   * with room for kernel socket buffers, so the limit never kills a server doing what it was built for.
+   * @default Size.mebibytes(192)
    */
-  readonly memoryLimitMiB?: number;
+  readonly memoryLimit?: Size;
 
   /**
-   * Seconds between readiness probes (`GET /health`). Short, so a draining pod (503) leaves the Service quickly.
-   * @default 2
+   * Time between readiness probes (`GET /health`), whole seconds. Short, so a draining pod (503) leaves the
+   * Service quickly.
+   * @default Duration.seconds(2)
    */
-  readonly readinessPeriodSeconds?: number;
+  readonly readinessPeriod?: Duration;
 
   /**
    * Failed readiness probes in a row before the pod stops receiving traffic.
@@ -108,10 +212,10 @@ export interface AsmWebServiceProps {
   readonly readinessFailureThreshold?: number;
 
   /**
-   * Seconds between liveness probes (`GET /health`).
-   * @default 10
+   * Time between liveness probes (`GET /health`), whole seconds.
+   * @default Duration.seconds(10)
    */
-  readonly livenessPeriodSeconds?: number;
+  readonly livenessPeriod?: Duration;
 
   /**
    * Failed liveness probes in a row before the kubelet restarts the container.
@@ -120,51 +224,84 @@ export interface AsmWebServiceProps {
   readonly livenessFailureThreshold?: number;
 
   /**
-   * Seconds a probe waits for an answer.
-   * @default 1
+   * Time a probe waits for an answer, whole seconds.
+   * @default Duration.seconds(1)
    */
-  readonly probeTimeoutSeconds?: number;
+  readonly probeTimeout?: Duration;
 
   /**
-   * Seconds the server keeps serving after SIGTERM while `/health` answers 503 (the `DRAIN_SECONDS` environment
-   * variable), so clients and load balancers stop sending before the listener closes. 0-3600.
-   * @default 5
+   * Time the server keeps serving after SIGTERM while `/health` answers 503 (the `DRAIN_SECONDS` environment
+   * variable), so clients and load balancers stop sending before the listener closes. 0 to 3600 whole seconds.
+   * @default Duration.seconds(5)
    */
-  readonly drainSeconds?: number;
+  readonly drainPeriod?: Duration;
 
   /**
-   * Seconds Kubernetes waits after SIGTERM before it kills the container. Must exceed `drainSeconds`.
-   * @default - `drainSeconds` + 15: the drain, then up to 10 s for a stalled write (the server's
+   * Time Kubernetes waits after SIGTERM before it kills the container, whole seconds. Longer than `drainPeriod`.
+   * @default - `drainPeriod` + 15 s: the drain, then up to 10 s for a stalled write (the server's
    *   HEADER_TIMEOUT_SECONDS), 2 s of close linger and 3 s of slack
    */
-  readonly terminationGracePeriodSeconds?: number;
+  readonly terminationGracePeriod?: Duration;
 
   /**
    * Labels added to every object and to the pods. Cannot set `app.kubernetes.io/name` or
-   * `app.kubernetes.io/instance`, which the selectors use (set `name` instead).
+   * `app.kubernetes.io/instance`, which the selectors use (set `name` instead); can set
+   * `app.kubernetes.io/managed-by`, which is otherwise `cdk8s`.
    * @default - only the app.kubernetes.io labels
    */
-  readonly labels?: Record<string, string>;
+  readonly labels?: { [key: string]: string };
 
   /**
-   * Annotations added to the Deployment, the Service and the PodDisruptionBudget
-   * (for example a cloud provider's load balancer settings).
+   * Annotations added to every object but the pods (for example a cloud provider's load balancer settings).
    * @default - none
    */
-  readonly annotations?: Record<string, string>;
+  readonly annotations?: { [key: string]: string };
 
   /**
    * Annotations added to the pod template. Changing them rolls the pods.
    * @default - none
    */
-  readonly podAnnotations?: Record<string, string>;
+  readonly podAnnotations?: { [key: string]: string };
 
   /**
    * Whether to create a PodDisruptionBudget that lets voluntary disruptions (node drains) take at most one pod
    * at a time.
-   * @default - true when `replicas` is more than 1
+   * @default - true when there can be more than one pod (`replicas` or `autoscaling.maxReplicas` above 1)
    */
   readonly podDisruptionBudget?: boolean;
+
+  /**
+   * Whether to spread the pods evenly across nodes (a topologySpreadConstraint on `kubernetes.io/hostname`, skew 1).
+   * A preference (`ScheduleAnyway`), so pods still schedule when there are fewer nodes than pods.
+   * @default - true when there can be more than one pod (`replicas` or `autoscaling.maxReplicas` above 1)
+   */
+  readonly topologySpread?: boolean;
+
+  /**
+   * Whether to create a NetworkPolicy that admits traffic to the pods only on `containerPort` (TCP), from anywhere.
+   * It takes effect only where the cluster's network plugin enforces NetworkPolicies.
+   * @default false
+   */
+  readonly networkPolicy?: boolean;
+
+  /**
+   * A HorizontalPodAutoscaler between `minReplicas` and `maxReplicas` on CPU use; the Deployment then carries no
+   * replica count.
+   * @default - a fixed number of pods, `replicas`
+   */
+  readonly autoscaling?: AsmWebServiceAutoscaling;
+
+  /**
+   * An Ingress to the Service.
+   * @default - no Ingress
+   */
+  readonly ingress?: AsmWebServiceIngress;
+
+  /**
+   * A Gateway API HTTPRoute to the Service.
+   * @default - no HTTPRoute
+   */
+  readonly httpRoute?: AsmWebServiceHttpRoute;
 }
 
 /** The image's user and group (the Dockerfile's `USER 65532:65532`); the pod enforces the same ids. */
@@ -176,30 +313,40 @@ const GRACE_AFTER_DRAIN_SECONDS = 15;
 const HEALTH_PATH = '/health';
 /** Value of the `app.kubernetes.io/name` label. */
 const APP_NAME = 'asm-web-service';
+const DEFAULT_CONTAINER_PORT = 8080;
+const DEFAULT_REPLICAS = 2;
+/** The Gateway API version the HTTPRoute is written for (GA in Gateway API v1.0.0). */
+const HTTP_ROUTE_API_VERSION = 'gateway.networking.k8s.io/v1';
 
 const NAME_LABEL = 'app.kubernetes.io/name';
 const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
-// distribution/reference's grammar: optional registry host[:port], then lowercase path components.
-const IMAGE_REGISTRY = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)';
-const IMAGE_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const DIGEST_PINNED_IMAGE = new RegExp(
-  `^${IMAGE_REGISTRY}?${IMAGE_PATH_COMPONENT}(?:/${IMAGE_PATH_COMPONENT})*@sha256:[0-9a-f]{64}$`,
-);
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const SERVICE_TYPES = [kplus.ServiceType.CLUSTER_IP, kplus.ServiceType.NODE_PORT, kplus.ServiceType.LOAD_BALANCER];
+
+/** Props of the first version, which took plain numbers. */
+const RENAMED_PROPS = {
+  cpuRequestMillis: "'cpuRequest' (a kplus.Cpu)",
+  cpuLimitMillis: "'cpuLimit' (a kplus.Cpu)",
+  memoryRequestMiB: "'memoryRequest' (a Size)",
+  memoryLimitMiB: "'memoryLimit' (a Size)",
+  readinessPeriodSeconds: "'readinessPeriod' (a Duration)",
+  livenessPeriodSeconds: "'livenessPeriod' (a Duration)",
+  probeTimeoutSeconds: "'probeTimeout' (a Duration)",
+  drainSeconds: "'drainPeriod' (a Duration)",
+  terminationGracePeriodSeconds: "'terminationGracePeriod' (a Duration)",
+};
 
 /**
  * The assembly HTTP server on Kubernetes: a Deployment with /health probes and a hardened pod, a Service in front
- * of it, and a PodDisruptionBudget when it runs more than one pod. Objects are named by `name`, and the selectors
- * use only `app.kubernetes.io/name` and `app.kubernetes.io/instance`, so moving the construct within an app keeps
- * the same objects and selectors.
+ * of it, and with more than one pod a PodDisruptionBudget and a spread across nodes; opt-in, an autoscaler, a
+ * NetworkPolicy, an Ingress and an HTTPRoute. Objects are named by `name`, the selectors use only
+ * `app.kubernetes.io/name` and `app.kubernetes.io/instance`, and the pod label cdk8s-plus adds
+ * (`cdk8s.io/metadata.addr`, by default a hash of the construct's path) is set to `name`, so moving the construct
+ * within an app changes no object: no pod restarts.
  */
 export class AsmWebService extends Construct {
-  /** The Deployment; add containers, volumes or scheduling rules through it. */
+  /** The Deployment; add containers, volumes or scheduling rules through it, or pass it as a cdk8s-plus selector. */
   public readonly deployment: kplus.Deployment;
   /** The server's container in the Deployment. */
   public readonly container: kplus.Container;
@@ -207,77 +354,95 @@ export class AsmWebService extends Construct {
   public readonly service: kplus.Service;
   /** The PodDisruptionBudget, when there is one. */
   public readonly podDisruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
+  /** The HorizontalPodAutoscaler, with `autoscaling`. */
+  public readonly horizontalPodAutoscaler?: kplus.HorizontalPodAutoscaler;
+  /** The NetworkPolicy, with `networkPolicy`. */
+  public readonly networkPolicy?: kplus.k8s.KubeNetworkPolicy;
+  /** The Ingress, with `ingress`. */
+  public readonly ingress?: kplus.Ingress;
+  /** The HTTPRoute (gateway.networking.k8s.io/v1), with `httpRoute`. */
+  public readonly httpRoute?: ApiObject;
   /** Name of every object (and the `app.kubernetes.io/instance` label). */
   public readonly name: string;
   /** The namespace of every object, when one is known at synth time. */
   public readonly namespace?: string;
-  /** The labels the Deployment, the Service and the PodDisruptionBudget select pods by. */
-  public readonly selectorLabels: Readonly<Record<string, string>>;
+  /** The port the server listens on in the pod. */
+  public readonly containerPort: number;
+  /** The Service's port. */
+  public readonly servicePort: number;
   /**
    * The in-cluster URL, `http://NAME.NAMESPACE.svc[:PORT]`; `http://NAME[:PORT]` (same namespace only) when the
-   * namespace is left to kubectl.
+   * namespace is left to kubectl. The port is left out when it is 80.
    */
   public readonly url: string;
+  private readonly selector: { [key: string]: string };
 
   constructor(scope: Construct, id: string, props: AsmWebServiceProps) {
     super(scope, id);
 
+    if (typeof props !== 'object' || props === null) {
+      throw new Error(`'props' must be an object with at least 'image', got ${JSON.stringify(props)}`);
+    }
+    rejectRenamedProps(props, RENAMED_PROPS);
     const image = validateImage(props.image);
-    const name = props.name ?? APP_NAME;
-    if (name.length > 63 || !DNS_1035_LABEL.test(name)) {
-      throw new Error(
-        `'name' must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters), got ${JSON.stringify(name)}`,
-      );
-    }
+    const name = validateDns1035Label('name', props.name ?? APP_NAME);
+    if (props.namespace !== undefined) validateDns1123Label('namespace', props.namespace);
     const namespace = props.namespace ?? Chart.of(this).namespace;
-    if (props.namespace !== undefined && (props.namespace.length > 63 || !DNS_1123_LABEL.test(props.namespace))) {
-      throw new Error(
-        `'namespace' must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got ${JSON.stringify(props.namespace)}`,
-      );
+    const autoscaling = props.autoscaling === undefined ? undefined : validateAutoscaling(props.autoscaling);
+    if (autoscaling && props.replicas !== undefined) {
+      throw new Error(`'replicas' cannot be set with 'autoscaling', whose autoscaler sets the number of pods (use 'autoscaling.minReplicas')`);
     }
-    const replicas = validateInteger('replicas', props.replicas ?? 2, 1, 1_000_000);
+    const replicas = props.replicas === undefined ? undefined : validateInteger('replicas', props.replicas, 1, 1_000_000);
+    const mostPods = autoscaling?.maxReplicas ?? replicas ?? DEFAULT_REPLICAS;
     const containerPort = validateInteger(
-      'containerPort', props.containerPort ?? 8080, 1024, 65535,
+      'containerPort', props.containerPort ?? DEFAULT_CONTAINER_PORT, 1024, 65535,
       ' (the server runs as non-root uid 65532 without capabilities, so it cannot bind ports below 1024)',
     );
-    const servicePort = validateInteger('servicePort', props.servicePort ?? 80, 1, 65535);
-    const serviceType = props.serviceType ?? 'ClusterIP';
-    if (!['ClusterIP', 'NodePort', 'LoadBalancer'].includes(serviceType)) {
-      throw new Error(`'serviceType' must be 'ClusterIP', 'NodePort' or 'LoadBalancer', got ${JSON.stringify(serviceType)}`);
+    const servicePort = validateInteger('servicePort', props.servicePort ?? containerPort, 1, 65535);
+    const serviceType = props.serviceType ?? kplus.ServiceType.CLUSTER_IP;
+    if (!SERVICE_TYPES.includes(serviceType)) {
+      throw new Error(`'serviceType' must be ServiceType.CLUSTER_IP, NODE_PORT or LOAD_BALANCER, got ${JSON.stringify(serviceType)}`);
     }
     if (props.nodePort !== undefined) {
-      if (serviceType === 'ClusterIP') {
-        throw new Error(`'nodePort' needs 'serviceType' 'NodePort' or 'LoadBalancer', got 'serviceType' 'ClusterIP'`);
+      if (serviceType === kplus.ServiceType.CLUSTER_IP) {
+        throw new Error(`'nodePort' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got 'serviceType' CLUSTER_IP`);
       }
       validateInteger('nodePort', props.nodePort, 1, 65535);
     }
-    const cpuRequestMillis = validateInteger('cpuRequestMillis', props.cpuRequestMillis ?? 10, 1, 1_000_000);
-    if (props.cpuLimitMillis !== undefined) {
-      validateInteger('cpuLimitMillis', props.cpuLimitMillis, cpuRequestMillis, 1_000_000, ` (at least 'cpuRequestMillis')`);
+    const cpuRequest = props.cpuRequest ?? kplus.Cpu.millis(10);
+    const cpuRequestMillis = validateMillicores('cpuRequest', cpuRequest, 1, 1_000_000);
+    if (props.cpuLimit !== undefined) {
+      validateMillicores('cpuLimit', props.cpuLimit, cpuRequestMillis, 1_000_000, ` (at least 'cpuRequest')`);
     }
-    const memoryRequestMiB = validateInteger('memoryRequestMiB', props.memoryRequestMiB ?? 8, 1, 1_048_576);
-    const memoryLimitMiB = validateInteger(
-      'memoryLimitMiB', props.memoryLimitMiB ?? 192, Math.max(memoryRequestMiB, 1), 1_048_576, ` (at least 'memoryRequestMiB')`,
+    const memoryRequestMiB = validateMebibytes('memoryRequest', props.memoryRequest ?? Size.mebibytes(8), 1, 1_048_576);
+    const memoryLimitMiB = validateMebibytes(
+      'memoryLimit', props.memoryLimit ?? Size.mebibytes(192), memoryRequestMiB, 1_048_576, ` (at least 'memoryRequest')`,
     );
-    const readinessPeriodSeconds = validateInteger('readinessPeriodSeconds', props.readinessPeriodSeconds ?? 2, 1, 3600);
+    const readinessPeriod = validateSeconds('readinessPeriod', props.readinessPeriod ?? Duration.seconds(2), 1, 3600);
     const readinessFailureThreshold = validateInteger('readinessFailureThreshold', props.readinessFailureThreshold ?? 1, 1, 1000);
-    const livenessPeriodSeconds = validateInteger('livenessPeriodSeconds', props.livenessPeriodSeconds ?? 10, 1, 3600);
+    const livenessPeriod = validateSeconds('livenessPeriod', props.livenessPeriod ?? Duration.seconds(10), 1, 3600);
     const livenessFailureThreshold = validateInteger('livenessFailureThreshold', props.livenessFailureThreshold ?? 3, 1, 1000);
-    const probeTimeoutSeconds = validateInteger('probeTimeoutSeconds', props.probeTimeoutSeconds ?? 1, 1, 3600);
-    const drainSeconds = validateInteger('drainSeconds', props.drainSeconds ?? 5, 0, 3600);
-    const terminationGracePeriodSeconds = validateInteger(
-      'terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? drainSeconds + GRACE_AFTER_DRAIN_SECONDS,
-      drainSeconds + 1, 1_000_000, ` (longer than 'drainSeconds' ${drainSeconds}, else the server is killed mid-drain)`,
+    const probeTimeout = validateSeconds('probeTimeout', props.probeTimeout ?? Duration.seconds(1), 1, 3600);
+    const drainSeconds = validateSeconds('drainPeriod', props.drainPeriod ?? Duration.seconds(5), 0, 3600);
+    const terminationGraceSeconds = validateSeconds(
+      'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(drainSeconds + GRACE_AFTER_DRAIN_SECONDS),
+      drainSeconds + 1, 1_000_000, ` (longer than 'drainPeriod' ${drainSeconds} s, else the server is killed mid-drain)`,
     );
-    const extraLabels = validateLabels(props.labels ?? {});
+    const extraLabels = validateLabels('labels', props.labels ?? {}, [NAME_LABEL, INSTANCE_LABEL]);
     const annotations = validateAnnotations('annotations', props.annotations ?? {});
     const podAnnotations = validateAnnotations('podAnnotations', props.podAnnotations ?? {});
+    const ingress = props.ingress === undefined ? undefined : validateIngress(props.ingress);
+    const httpRoute = props.httpRoute === undefined ? undefined : validateHttpRoute(props.httpRoute);
     this.checkNameIsFree(name, namespace);
 
     this.name = name;
     this.namespace = namespace;
-    this.selectorLabels = { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: name };
-    const labels = { ...extraLabels, ...this.selectorLabels, [MANAGED_BY_LABEL]: 'cdk8s' };
+    this.containerPort = containerPort;
+    this.servicePort = servicePort;
+    // In key order, as cdk8s writes maps, also where a JSON patch adds them after the sort.
+    this.selector = { [INSTANCE_LABEL]: name, [NAME_LABEL]: APP_NAME };
+    // managed-by says cdk8s unless the app names another manager (Helm, Argo CD, ...).
+    const labels = { [MANAGED_BY_LABEL]: 'cdk8s', ...extraLabels, ...this.selector };
     const metadata = {
       name,
       namespace: props.namespace,
@@ -289,8 +454,10 @@ export class AsmWebService extends Construct {
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
       metadata,
+      // Only a count the app asked for: cdk8s-plus writes its default (2, ours too) unless an autoscaler is
+      // attached, and rejects an autoscaler on a Deployment given a fixed count.
       replicas,
-      // Select by the app.kubernetes.io labels alone, not cdk8s-plus's path-hash label.
+      // Select by the app.kubernetes.io labels alone, not cdk8s-plus's cdk8s.io/metadata.addr label.
       select: false,
       podMetadata: {
         labels,
@@ -304,17 +471,22 @@ export class AsmWebService extends Construct {
       securityContext: { ensureNonRoot: true, user: SERVER_UID, group: SERVER_GID },
       // The server never talks to the Kubernetes API.
       automountServiceAccountToken: false,
-      terminationGracePeriod: Duration.seconds(terminationGracePeriodSeconds),
+      terminationGracePeriod: Duration.seconds(terminationGraceSeconds),
       containers: [],
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+    this.deployment.select(kplus.LabelSelector.of({ labels: this.selector }));
+    // cdk8s-plus labels the pods with cdk8s.io/metadata.addr = a hash of the construct's path, so a move would
+    // change the pod template and restart every pod. The label stays (cdk8s-plus selects pods by it wherever an
+    // app passes web.deployment as a selector, network policy peer or affinity target), with the instance's name
+    // as its value: unique in the namespace, like the name, and independent of the path.
+    this.deployment.podMetadata.addLabel(kplus.Pod.ADDRESS_LABEL, name);
 
     const healthProbe = (periodSeconds: number, failureThreshold: number) =>
       kplus.Probe.fromHttpGet(HEALTH_PATH, {
         port: containerPort,
         periodSeconds: Duration.seconds(periodSeconds),
         failureThreshold,
-        timeoutSeconds: Duration.seconds(probeTimeoutSeconds),
+        timeoutSeconds: Duration.seconds(probeTimeout),
       });
     this.container = this.deployment.addContainer({
       name: 'server',
@@ -328,13 +500,10 @@ export class AsmWebService extends Construct {
       },
       // The digest pins the content, so a cached copy is always the right one.
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      readiness: healthProbe(readinessPeriodSeconds, readinessFailureThreshold),
-      liveness: healthProbe(livenessPeriodSeconds, livenessFailureThreshold),
+      readiness: healthProbe(readinessPeriod, readinessFailureThreshold),
+      liveness: healthProbe(livenessPeriod, livenessFailureThreshold),
       resources: {
-        cpu: {
-          request: kplus.Cpu.millis(cpuRequestMillis),
-          limit: props.cpuLimitMillis === undefined ? undefined : kplus.Cpu.millis(props.cpuLimitMillis),
-        },
+        cpu: { request: cpuRequest, limit: props.cpuLimit },
         memory: { request: Size.mebibytes(memoryRequestMiB), limit: Size.mebibytes(memoryLimitMiB) },
       },
       securityContext: {
@@ -349,25 +518,113 @@ export class AsmWebService extends Construct {
       },
     });
 
+    if (props.topologySpread ?? mostPods > 1) {
+      // cdk8s-plus-28 writes no topologySpreadConstraints (its `spread` is pod anti-affinity), so patch the object.
+      ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [{
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: this.selectorLabels },
+        // Count only the pods of the same rollout (ReplicaSet), so a rolling update spreads the new pods too.
+        matchLabelKeys: ['pod-template-hash'],
+      }]));
+    }
+
     this.service = new kplus.Service(this, 'service', {
       metadata,
-      type: serviceType as kplus.ServiceType,
+      type: serviceType,
       ports: [{ name: 'http', port: servicePort, targetPort: containerPort, nodePort: props.nodePort }],
     });
-    // Not `selector: this.deployment`: cdk8s-plus would select by its path-hash pod label.
-    for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+    // Not `selector: this.deployment`: cdk8s-plus would select by its cdk8s.io/metadata.addr label.
+    for (const [key, value] of Object.entries(this.selector)) this.service.selectLabel(key, value);
 
-    if (props.podDisruptionBudget ?? replicas > 1) {
+    if (props.podDisruptionBudget ?? mostPods > 1) {
       this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'pdb', {
         metadata,
         spec: {
           maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
-          selector: { matchLabels: { ...this.selectorLabels } },
+          selector: { matchLabels: this.selectorLabels },
           // A pod that is not ready serves nothing, so evicting it never costs capacity.
           unhealthyPodEvictionPolicy: 'AlwaysAllow',
         },
       });
     }
+
+    this.horizontalPodAutoscaler = autoscaling && this.newAutoscaler(autoscaling, metadata);
+    this.networkPolicy = props.networkPolicy ? this.newNetworkPolicy(metadata) : undefined;
+    this.ingress = ingress && this.newIngress(ingress, metadata);
+    this.httpRoute = httpRoute && this.newHttpRoute(httpRoute, metadata);
+  }
+
+  /** The labels the Deployment, the Service, the PodDisruptionBudget and the NetworkPolicy select pods by (a copy). */
+  public get selectorLabels(): { [key: string]: string } {
+    return { ...this.selector };
+  }
+
+  /** The HorizontalPodAutoscaler of `autoscaling`, with Kubernetes' default behaviour but the windows given. */
+  private newAutoscaler(autoscaling: CheckedAutoscaling, metadata: ApiObjectMetadata): kplus.HorizontalPodAutoscaler {
+    // The policies of k8s.io/kubernetes pkg/apis/autoscaling/v2/defaults.go (cdk8s-plus's own defaults differ).
+    const everyFifteenSeconds = (replicasChange: kplus.Replicas) => ({ replicas: replicasChange, duration: Duration.seconds(15) });
+    return new kplus.HorizontalPodAutoscaler(this, 'hpa', {
+      metadata,
+      target: this.deployment,
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(autoscaling.targetCpuUtilizationPercent))],
+      scaleUp: {
+        stabilizationWindow: autoscaling.scaleUpStabilization,
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [everyFifteenSeconds(kplus.Replicas.absolute(4)), everyFifteenSeconds(kplus.Replicas.percent(100))],
+      },
+      scaleDown: {
+        stabilizationWindow: autoscaling.scaleDownStabilization,
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [everyFifteenSeconds(kplus.Replicas.percent(100))],
+      },
+    });
+  }
+
+  /** A NetworkPolicy that admits traffic to the pods from any source, but only to the serving port. */
+  private newNetworkPolicy(metadata: ApiObjectMetadata): kplus.k8s.KubeNetworkPolicy {
+    return new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
+      metadata,
+      spec: {
+        podSelector: { matchLabels: this.selectorLabels },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(this.containerPort) }] }],
+      },
+    });
+  }
+
+  /** An Ingress that sends a host's path prefix to the Service port. */
+  private newIngress(ingress: AsmWebServiceIngress, metadata: ApiObjectMetadata): kplus.Ingress {
+    const backend = kplus.IngressBackend.fromService(this.service, { port: this.servicePort });
+    return new kplus.Ingress(this, 'ingress', {
+      metadata,
+      className: ingress.className,
+      rules: [{ host: ingress.host, path: ingress.path ?? '/', pathType: kplus.HttpIngressPathType.PREFIX, backend }],
+      tls: ingress.tlsSecretName === undefined ? undefined : [{
+        hosts: ingress.host === undefined ? undefined : [ingress.host],
+        secret: kplus.Secret.fromSecretName(this, 'tls-secret', ingress.tlsSecretName),
+      }],
+    });
+  }
+
+  /** An HTTPRoute (a Gateway API custom resource, so an ApiObject) from a Gateway to the Service port. */
+  private newHttpRoute(route: AsmWebServiceHttpRoute, metadata: ApiObjectMetadata): ApiObject {
+    return new ApiObject(this, 'http-route', {
+      apiVersion: HTTP_ROUTE_API_VERSION,
+      kind: 'HTTPRoute',
+      metadata,
+      spec: {
+        parentRefs: [{ name: route.gatewayName, namespace: route.gatewayNamespace, sectionName: route.sectionName }],
+        hostnames: route.hostnames,
+        rules: [{
+          matches: [{ path: { type: 'PathPrefix', value: route.path ?? '/' } }],
+          backendRefs: [{ name: this.name, port: this.servicePort }],
+        }],
+      },
+    });
   }
 
   /** Two instances with one name in one namespace would overwrite each other's objects on `kubectl apply`. */
@@ -383,55 +640,63 @@ export class AsmWebService extends Construct {
   }
 }
 
-function validateImage(image: string): string {
-  if (typeof image !== 'string' || !DIGEST_PINNED_IMAGE.test(image)) {
-    throw new Error(
-      `'image' must be pinned by digest as REPOSITORY@sha256:<64 lowercase hex digits> ` +
-        `(e.g. registry.example.com/asm-web-service@sha256:${'0'.repeat(64)}), got ${JSON.stringify(image)}`,
-    );
-  }
-  return image;
+/** `autoscaling` with its defaults filled in. */
+interface CheckedAutoscaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilizationPercent: number;
+  readonly scaleUpStabilization: Duration;
+  readonly scaleDownStabilization: Duration;
 }
 
-function validateInteger(prop: string, value: number, min: number, max: number, why = ''): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`'${prop}' must be an integer from ${min} to ${max}${why}, got ${JSON.stringify(value)}`);
-  }
-  return value;
+/** `autoscaling` with its defaults filled in, every field checked. */
+function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling): CheckedAutoscaling {
+  validateKnownKeys('autoscaling', autoscaling, [
+    'minReplicas', 'maxReplicas', 'targetCpuUtilizationPercent', 'scaleUpStabilization', 'scaleDownStabilization',
+  ]);
+  const minReplicas = validateInteger('autoscaling.minReplicas', autoscaling.minReplicas ?? DEFAULT_REPLICAS, 1, 1_000_000);
+  const maxReplicas = validateInteger(
+    'autoscaling.maxReplicas', autoscaling.maxReplicas, minReplicas, 1_000_000, ` (at least 'autoscaling.minReplicas')`,
+  );
+  const targetCpuUtilizationPercent = validateInteger(
+    'autoscaling.targetCpuUtilizationPercent', autoscaling.targetCpuUtilizationPercent ?? 80, 1, 1000,
+  );
+  const window = (prop: 'scaleUpStabilization' | 'scaleDownStabilization', fallback: Duration) =>
+    Duration.seconds(validateSeconds(`autoscaling.${prop}`, autoscaling[prop] ?? fallback, 0, 3600));
+  return {
+    minReplicas,
+    maxReplicas,
+    targetCpuUtilizationPercent,
+    scaleUpStabilization: window('scaleUpStabilization', Duration.seconds(0)),
+    scaleDownStabilization: window('scaleDownStabilization', Duration.minutes(5)),
+  };
 }
 
-/** A label or annotation key: an optional DNS subdomain prefix and `/`, then a name of at most 63 characters. */
-function isQualifiedName(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = key.slice(slash + 1);
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_1123_SUBDOMAIN.test(prefix))) return false;
-  return name.length <= 63 && QUALIFIED_NAME_PART.test(name);
-}
-
-function validateLabels(labels: Record<string, string>): Record<string, string> {
-  for (const [key, value] of Object.entries(labels)) {
-    if (key === NAME_LABEL || key === INSTANCE_LABEL) {
-      throw new Error(`'labels' cannot set ${key}: the selectors use it (set 'name' to change the instance)`);
-    }
-    if (!isQualifiedName(key)) {
-      throw new Error(`'labels' has an invalid key ${JSON.stringify(key)} (expected [prefix/]name, name at most 63 characters of [A-Za-z0-9-_.])`);
-    }
-    if (typeof value !== 'string' || value.length > 63 || (value !== '' && !QUALIFIED_NAME_PART.test(value))) {
-      throw new Error(`'labels' has an invalid value ${JSON.stringify(value)} for ${key} (at most 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends)`);
+function validateIngress(ingress: AsmWebServiceIngress): AsmWebServiceIngress {
+  validateKnownKeys('ingress', ingress, ['className', 'host', 'path', 'tlsSecretName']);
+  if (ingress.className !== undefined) validateDns1123Subdomain('ingress.className', ingress.className);
+  if (ingress.host !== undefined) validateHostname('ingress.host', ingress.host);
+  if (ingress.path !== undefined) validatePath('ingress.path', ingress.path);
+  if (ingress.tlsSecretName !== undefined) {
+    validateDns1123Subdomain('ingress.tlsSecretName', ingress.tlsSecretName);
+    if (ingress.host === undefined) {
+      throw new Error(`'ingress.tlsSecretName' needs 'ingress.host': a certificate is for named hosts`);
     }
   }
-  return labels;
+  return ingress;
 }
 
-function validateAnnotations(prop: string, annotations: Record<string, string>): Record<string, string> {
-  for (const [key, value] of Object.entries(annotations)) {
-    if (!isQualifiedName(key)) {
-      throw new Error(`'${prop}' has an invalid key ${JSON.stringify(key)} (expected [prefix/]name, name at most 63 characters of [A-Za-z0-9-_.])`);
+function validateHttpRoute(route: AsmWebServiceHttpRoute): AsmWebServiceHttpRoute {
+  validateKnownKeys('httpRoute', route, ['gatewayName', 'gatewayNamespace', 'sectionName', 'hostnames', 'path']);
+  validateDns1123Subdomain('httpRoute.gatewayName', route.gatewayName);
+  if (route.gatewayNamespace !== undefined) validateDns1123Label('httpRoute.gatewayNamespace', route.gatewayNamespace);
+  if (route.sectionName !== undefined) validateDns1123Subdomain('httpRoute.sectionName', route.sectionName);
+  if (route.hostnames !== undefined) {
+    if (!Array.isArray(route.hostnames) || route.hostnames.length < 1 || route.hostnames.length > 16) {
+      throw new Error(`'httpRoute.hostnames' must list 1 to 16 host names, got ${JSON.stringify(route.hostnames)}`);
     }
-    if (typeof value !== 'string') {
-      throw new Error(`'${prop}' value for ${key} must be a string, got ${JSON.stringify(value)}`);
-    }
+    route.hostnames.forEach((hostname, index) => validateHostname(`httpRoute.hostnames[${index}]`, hostname));
   }
-  return annotations;
+  if (route.path !== undefined) validatePath('httpRoute.path', route.path);
+  return route;
 }

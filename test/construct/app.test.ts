@@ -67,6 +67,32 @@ describe('cdk8s synth', () => {
     expect(new KubernetesSchemaValidator(openApiSpecDir()).validate(objects)).toEqual([]);
   });
 
+  it('leaves a git checkout clean', () => {
+    // GIVEN a git repository holding what this checkout tracks under dist/, its .gitignore and cdk8s.yaml
+    const checkout = join(scratch, 'checkout');
+    mkdirSync(checkout);
+    const git = (...args: string[]) => {
+      const result = run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], checkout);
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout;
+    };
+    const tracked = run('git', ['ls-files', '--', '.gitignore', 'cdk8s.yaml', 'dist'], REPO).stdout.split('\n').filter(Boolean);
+    expect(tracked).toContain('cdk8s.yaml');
+    for (const file of tracked) {
+      mkdirSync(join(checkout, file, '..'), { recursive: true });
+      writeFileSync(join(checkout, file), readFileSync(join(REPO, file)));
+    }
+    git('init', '--quiet');
+    git('add', '--all');
+    git('commit', '--quiet', '--message', 'tracked files');
+    // WHEN `cdk8s synth` runs there with its cdk8s.yaml (the project's app, by absolute path)
+    const result = run(join(BIN, 'cdk8s'), ['synth', '--no-check-upgrade', '--app', `${join(BIN, 'tsx')} ${join(REPO, 'main.ts')}`], checkout, { IMAGE });
+    expect(result.status, result.stderr).toBe(0);
+    // THEN the manifest is in dist/ and git sees no change
+    expect(imageOf(manifestIn(join(checkout, 'dist')))).toBe(IMAGE);
+    expect(git('status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
   it('fails when the app fails', () => {
     const result = run(join(BIN, 'cdk8s'), ['synth', '--no-check-upgrade', '--output', join(scratch, 'cli-bad')], REPO, {
       IMAGE: 'asm-web-service:latest',

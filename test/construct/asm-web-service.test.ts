@@ -1,15 +1,18 @@
 /**
- * Tests of lib/asm-web-service.ts: snapshots of the synthesized manifests (defaults and a customized instance),
- * targeted assertions on the fields that matter (image, ports, probes, security, resources, labels), selectors
- * that survive moving the construct, and one test per validation error.
+ * Tests of lib/asm-web-service.ts: snapshots of the synthesized manifests (defaults, a customized instance, every
+ * opt-in neighbour), targeted assertions on the fields that matter (image, ports, probes, security, resources,
+ * labels, autoscaler, policy, routes), what a composing app does with the exposed objects, a move within the app
+ * that changes nothing, and one test per validation error.
  */
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AsmWebService, type AsmWebServiceProps } from '../../lib/index.js';
 
 const IMAGE = `registry.example.com/asm-web-service@sha256:${'0123456789abcdef'.repeat(4)}`;
+const SELECTOR = { 'app.kubernetes.io/name': 'asm-web-service', 'app.kubernetes.io/instance': 'asm-web-service' };
 
 /** Every object the construct synthesizes in a fresh chart, plus the construct. */
 function synth(props: Partial<AsmWebServiceProps> = {}, chartNamespace?: string) {
@@ -17,7 +20,17 @@ function synth(props: Partial<AsmWebServiceProps> = {}, chartNamespace?: string)
   const service = new AsmWebService(chart, 'web', { image: IMAGE, ...props });
   const objects = Testing.synth(chart);
   const ofKind = (kind: string) => objects.find((object) => object.kind === kind);
-  return { service, objects, deployment: ofKind('Deployment'), svc: ofKind('Service'), pdb: ofKind('PodDisruptionBudget') };
+  return {
+    service,
+    objects,
+    deployment: ofKind('Deployment'),
+    svc: ofKind('Service'),
+    pdb: ofKind('PodDisruptionBudget'),
+    hpa: ofKind('HorizontalPodAutoscaler'),
+    networkPolicy: ofKind('NetworkPolicy'),
+    ingress: ofKind('Ingress'),
+    httpRoute: ofKind('HTTPRoute'),
+  };
 }
 
 function podSpecOf(deployment: any) {
@@ -30,50 +43,75 @@ function containerOf(deployment: any) {
   return containers[0];
 }
 
-/** The instance the customized snapshot shows: every prop away from its default. */
+function yamlOf(objects: any[]): string {
+  return objects.map((object) => stringify(object)).join('---\n');
+}
+
+/** The instance the customized snapshot shows: every core prop away from its default. */
 const CUSTOMIZED: Partial<AsmWebServiceProps> = {
   name: 'edge-web',
   namespace: 'edge',
   replicas: 3,
   containerPort: 9090,
-  servicePort: 8080,
-  serviceType: 'NodePort',
+  servicePort: 80,
+  serviceType: kplus.ServiceType.NODE_PORT,
   nodePort: 30080,
-  cpuRequestMillis: 50,
-  cpuLimitMillis: 500,
-  memoryRequestMiB: 16,
-  memoryLimitMiB: 64,
-  readinessPeriodSeconds: 5,
+  cpuRequest: kplus.Cpu.millis(50),
+  cpuLimit: kplus.Cpu.units(0.5),
+  memoryRequest: Size.mebibytes(16),
+  memoryLimit: Size.mebibytes(64),
+  readinessPeriod: Duration.seconds(5),
   readinessFailureThreshold: 2,
-  livenessPeriodSeconds: 20,
+  livenessPeriod: Duration.seconds(20),
   livenessFailureThreshold: 4,
-  probeTimeoutSeconds: 2,
-  drainSeconds: 10,
-  terminationGracePeriodSeconds: 40,
+  probeTimeout: Duration.seconds(2),
+  drainPeriod: Duration.seconds(10),
+  terminationGracePeriod: Duration.seconds(40),
   labels: { 'example.com/team': 'edge' },
   annotations: { 'example.com/owner': 'edge-team@example.com' },
   podAnnotations: { 'example.com/scrape': 'false' },
+  topologySpread: false,
+};
+
+/** Every opt-in neighbour, each with its optional settings. */
+const NEIGHBOURS: Partial<AsmWebServiceProps> = {
+  name: 'shop-web',
+  namespace: 'shop',
+  autoscaling: {
+    minReplicas: 3,
+    maxReplicas: 12,
+    targetCpuUtilizationPercent: 60,
+    scaleUpStabilization: Duration.seconds(30),
+    scaleDownStabilization: Duration.minutes(2),
+  },
+  networkPolicy: true,
+  ingress: { className: 'nginx', host: 'shop.example.com', path: '/', tlsSecretName: 'shop-tls' },
+  httpRoute: {
+    gatewayName: 'public',
+    gatewayNamespace: 'gateways',
+    sectionName: 'https',
+    hostnames: ['shop.example.com', '*.shop.example.com'],
+    path: '/',
+  },
 };
 
 describe('AsmWebService snapshots', () => {
   it('synthesizes the defaults', async () => {
     // GIVEN only an image, WHEN synthesized, THEN the manifest matches the committed one
-    const { objects } = synth();
-    await expect(objects.map((object) => stringify(object)).join('---\n')).toMatchFileSnapshot(
-      './__snapshots__/defaults.k8s.yaml',
-    );
+    await expect(yamlOf(synth().objects)).toMatchFileSnapshot('./__snapshots__/defaults.k8s.yaml');
   });
 
   it('synthesizes a customized instance', async () => {
-    const { objects } = synth(CUSTOMIZED);
-    await expect(objects.map((object) => stringify(object)).join('---\n')).toMatchFileSnapshot(
-      './__snapshots__/customized.k8s.yaml',
-    );
+    await expect(yamlOf(synth(CUSTOMIZED).objects)).toMatchFileSnapshot('./__snapshots__/customized.k8s.yaml');
+  });
+
+  it('synthesizes every opt-in neighbour', async () => {
+    await expect(yamlOf(synth(NEIGHBOURS).objects)).toMatchFileSnapshot('./__snapshots__/neighbours.k8s.yaml');
   });
 });
 
 describe('AsmWebService defaults', () => {
-  it('creates a Deployment, a Service and a PodDisruptionBudget named asm-web-service', () => {
+  it('creates a Deployment, a Service and a PodDisruptionBudget named asm-web-service, and nothing opt-in', () => {
     const { objects } = synth();
     expect(objects.map((object) => `${object.apiVersion} ${object.kind} ${object.metadata.name}`)).toEqual([
       'apps/v1 Deployment asm-web-service',
@@ -88,8 +126,8 @@ describe('AsmWebService defaults', () => {
     expect(container.imagePullPolicy).toBe('IfNotPresent');
   });
 
-  it('listens on 8080 and exposes it as port 80 of a ClusterIP Service', () => {
-    const { deployment, svc } = synth();
+  it('listens on 8080 and exposes it as port 8080 of a ClusterIP Service', () => {
+    const { service, deployment, svc } = synth();
     const container = containerOf(deployment);
     expect(container.ports).toEqual([{ containerPort: 8080, name: 'http' }]);
     expect(container.env).toEqual([
@@ -97,7 +135,9 @@ describe('AsmWebService defaults', () => {
       { name: 'DRAIN_SECONDS', value: '5' },
     ]);
     expect(svc.spec.type).toBe('ClusterIP');
-    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
+    expect(service.servicePort).toBe(8080);
+    expect(service.containerPort).toBe(8080);
   });
 
   it('probes GET /health on the container port, with no startup probe', () => {
@@ -147,37 +187,60 @@ describe('AsmWebService defaults', () => {
 
   it('labels every object with app.kubernetes.io labels and selects by name and instance only', () => {
     const { objects, deployment, svc, pdb } = synth();
-    const selector = { 'app.kubernetes.io/name': 'asm-web-service', 'app.kubernetes.io/instance': 'asm-web-service' };
     for (const object of objects) {
-      expect(object.metadata.labels).toEqual({ ...selector, 'app.kubernetes.io/managed-by': 'cdk8s' });
+      expect(object.metadata.labels).toEqual({ ...SELECTOR, 'app.kubernetes.io/managed-by': 'cdk8s' });
     }
-    expect(deployment.spec.selector).toEqual({ matchLabels: selector });
-    expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
-    expect(svc.spec.selector).toEqual(selector);
-    expect(pdb.spec.selector).toEqual({ matchLabels: selector });
+    expect(deployment.spec.selector).toEqual({ matchLabels: SELECTOR });
+    expect(deployment.spec.template.metadata.labels).toEqual({
+      ...SELECTOR, 'app.kubernetes.io/managed-by': 'cdk8s', 'cdk8s.io/metadata.addr': 'asm-web-service',
+    });
+    expect(svc.spec.selector).toEqual(SELECTOR);
+    expect(pdb.spec.selector).toEqual({ matchLabels: SELECTOR });
   });
 
   it('lets one pod at a time be evicted', () => {
     expect(synth().pdb.spec).toEqual({
       maxUnavailable: 1,
-      selector: { matchLabels: { 'app.kubernetes.io/name': 'asm-web-service', 'app.kubernetes.io/instance': 'asm-web-service' } },
+      selector: { matchLabels: SELECTOR },
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     });
   });
 
-  it('exposes the objects and the in-cluster URL', () => {
+  it('spreads the two pods across nodes, as a preference a single node still satisfies', () => {
+    expect(podSpecOf(synth().deployment).topologySpreadConstraints).toEqual([{
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: SELECTOR },
+      matchLabelKeys: ['pod-template-hash'],
+    }]);
+  });
+
+  it('exposes the objects, the selector labels and the in-cluster URL', () => {
     const { service } = synth();
     expect(service.deployment.name).toBe('asm-web-service');
     expect(service.service.name).toBe('asm-web-service');
     expect(service.podDisruptionBudget?.name).toBe('asm-web-service');
     expect(service.container.image).toBe(IMAGE);
-    expect(service.url).toBe('http://asm-web-service');
+    expect(service.horizontalPodAutoscaler).toBeUndefined();
+    expect(service.networkPolicy).toBeUndefined();
+    expect(service.ingress).toBeUndefined();
+    expect(service.httpRoute).toBeUndefined();
+    expect(service.selectorLabels).toEqual(SELECTOR);
+    expect(service.url).toBe('http://asm-web-service:8080');
+  });
+
+  it('hands out a copy of the selector labels', () => {
+    const { service, svc } = synth();
+    service.selectorLabels['app.kubernetes.io/instance'] = 'changed';
+    expect(service.selectorLabels).toEqual(SELECTOR);
+    expect(svc.spec.selector).toEqual(SELECTOR);
   });
 
   it("takes the chart's namespace and puts it in the URL", () => {
     const { service, objects } = synth({}, 'web');
     expect(objects.map((object) => object.metadata.namespace)).toEqual(['web', 'web', 'web']);
-    expect(service.url).toBe('http://asm-web-service.web.svc');
+    expect(service.url).toBe('http://asm-web-service.web.svc:8080');
   });
 });
 
@@ -189,49 +252,71 @@ describe('AsmWebService props', () => {
     expect(deployment.spec.replicas).toBe(3);
     expect(container.ports).toEqual([{ containerPort: 9090, name: 'http' }]);
     expect(container.env).toEqual([{ name: 'PORT', value: '9090' }, { name: 'DRAIN_SECONDS', value: '10' }]);
-    expect(svc.spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 8080, targetPort: 9090, nodePort: 30080 }] });
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '16Mi' }, limits: { cpu: '500m', memory: '64Mi' } });
+    expect(svc.spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 80, targetPort: 9090, nodePort: 30080 }] });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '16Mi' }, limits: { cpu: '0.5', memory: '64Mi' } });
     expect(container.readinessProbe).toMatchObject({ httpGet: { port: 9090 }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 });
     expect(container.livenessProbe).toMatchObject({ httpGet: { port: 9090 }, periodSeconds: 20, failureThreshold: 4, timeoutSeconds: 2 });
     expect(podSpecOf(deployment).terminationGracePeriodSeconds).toBe(40);
+    expect(podSpecOf(deployment)).not.toHaveProperty('topologySpreadConstraints');
     for (const object of objects) {
       expect(object.metadata.labels).toMatchObject({ 'example.com/team': 'edge', 'app.kubernetes.io/instance': 'edge-web' });
       expect(object.metadata.annotations).toEqual({ 'example.com/owner': 'edge-team@example.com' });
     }
-    expect(deployment.spec.template.metadata.labels).toMatchObject({ 'example.com/team': 'edge' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject({ 'example.com/team': 'edge', 'cdk8s.io/metadata.addr': 'edge-web' });
     expect(deployment.spec.template.metadata.annotations).toEqual({ 'example.com/scrape': 'false' });
     expect(pdb).toBeDefined();
-    expect(service.url).toBe('http://edge-web.edge.svc:8080');
+    expect(service.url).toBe('http://edge-web.edge.svc');
   });
 
-  it('derives the grace period from the drain delay', () => {
-    expect(podSpecOf(synth({ drainSeconds: 30 }).deployment).terminationGracePeriodSeconds).toBe(45);
-    expect(podSpecOf(synth({ drainSeconds: 0 }).deployment).terminationGracePeriodSeconds).toBe(15);
+  it('puts the Service on its own port with servicePort', () => {
+    const { service, svc } = synth({ servicePort: 80 });
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
+    expect(service.url).toBe('http://asm-web-service');
+  });
+
+  it('gives the Service the container port when only containerPort changes', () => {
+    expect(synth({ containerPort: 9000 }).svc.spec.ports).toEqual([{ name: 'http', port: 9000, targetPort: 9000 }]);
+  });
+
+  it("keeps a user's app.kubernetes.io/managed-by label", () => {
+    // GIVEN a tool other than cdk8s named as the manager (as a Helm chart made by cdk8s does)
+    const { objects, deployment } = synth({ labels: { 'app.kubernetes.io/managed-by': 'Helm' } });
+    // THEN every object and the pods carry the user's value, not cdk8s
+    for (const object of objects) expect(object.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+  });
+
+  it('derives the grace period from the drain period', () => {
+    expect(podSpecOf(synth({ drainPeriod: Duration.seconds(30) }).deployment).terminationGracePeriodSeconds).toBe(45);
+    expect(podSpecOf(synth({ drainPeriod: Duration.seconds(0) }).deployment).terminationGracePeriodSeconds).toBe(15);
+  });
+
+  it('takes durations, sizes and CPU in any unit that is whole in the one Kubernetes uses', () => {
+    const { deployment } = synth({
+      drainPeriod: Duration.minutes(1),
+      readinessPeriod: Duration.millis(3000),
+      memoryLimit: Size.gibibytes(1),
+      cpuRequest: kplus.Cpu.units(1),
+    });
+    const container = containerOf(deployment);
+    expect(container.env).toContainEqual({ name: 'DRAIN_SECONDS', value: '60' });
+    expect(container.readinessProbe.periodSeconds).toBe(3);
+    expect(container.resources).toEqual({ requests: { cpu: '1', memory: '8Mi' }, limits: { memory: '1024Mi' } });
   });
 
   it('supports a LoadBalancer Service', () => {
-    expect(synth({ serviceType: 'LoadBalancer' }).svc.spec.type).toBe('LoadBalancer');
+    expect(synth({ serviceType: kplus.ServiceType.LOAD_BALANCER }).svc.spec.type).toBe('LoadBalancer');
   });
 
-  it('creates no PodDisruptionBudget for one replica unless asked', () => {
-    expect(synth({ replicas: 1 }).pdb).toBeUndefined();
-    expect(synth({ replicas: 1 }).service.podDisruptionBudget).toBeUndefined();
+  it('creates no PodDisruptionBudget and no spread for one replica unless asked', () => {
+    const single = synth({ replicas: 1 });
+    expect(single.pdb).toBeUndefined();
+    expect(single.service.podDisruptionBudget).toBeUndefined();
+    expect(podSpecOf(single.deployment)).not.toHaveProperty('topologySpreadConstraints');
     expect(synth({ replicas: 1, podDisruptionBudget: true }).pdb).toBeDefined();
     expect(synth({ replicas: 3, podDisruptionBudget: false }).pdb).toBeUndefined();
-  });
-
-  it('keeps names and selectors when the construct moves within the app', () => {
-    // GIVEN the same props at the top of a chart and nested two levels down in another chart
-    const flat = synth();
-    const chart = new Chart(Testing.app(), 'elsewhere');
-    new AsmWebService(new Construct(new Construct(chart, 'frontend'), 'tier'), 'server', { image: IMAGE });
-    const moved = Testing.synth(chart);
-    const [deployment, svc, pdb] = moved;
-    // THEN every name and every selector is the same, so `kubectl apply` updates rather than conflicts
-    expect(moved.map((object) => object.metadata.name)).toEqual(flat.objects.map((object) => object.metadata.name));
-    expect(deployment.spec.selector).toEqual(flat.deployment.spec.selector);
-    expect(svc.spec.selector).toEqual(flat.svc.spec.selector);
-    expect(pdb.spec.selector).toEqual(flat.pdb.spec.selector);
+    expect(podSpecOf(synth({ replicas: 1, topologySpread: true }).deployment).topologySpreadConstraints).toHaveLength(1);
+    expect(podSpecOf(synth({ replicas: 3, topologySpread: false }).deployment)).not.toHaveProperty('topologySpreadConstraints');
   });
 
   it('lets two instances live side by side under different names', () => {
@@ -240,6 +325,170 @@ describe('AsmWebService props', () => {
     new AsmWebService(chart, 'green', { image: IMAGE, name: 'green' });
     const selectors = Testing.synth(chart).filter((o) => o.kind === 'Service').map((o) => o.spec.selector['app.kubernetes.io/instance']);
     expect(selectors).toEqual(['blue', 'green']);
+  });
+});
+
+describe('AsmWebService autoscaling', () => {
+  it('scales the Deployment with an autoscaling/v2 HorizontalPodAutoscaler on CPU, Kubernetes-default behaviour', () => {
+    const { service, deployment, hpa, pdb } = synth({ autoscaling: { maxReplicas: 10 } });
+    // THEN the Deployment carries no count, and the autoscaler keeps 2 to 10 pods at 80% of the CPU request
+    expect(deployment.spec).not.toHaveProperty('replicas');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.metadata).toMatchObject({ name: 'asm-web-service', labels: SELECTOR });
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'asm-web-service' },
+      minReplicas: 2,
+      maxReplicas: 10,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 300,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+        },
+      },
+    });
+    expect(service.horizontalPodAutoscaler?.maxReplicas).toBe(10);
+    expect(pdb).toBeDefined();
+    expect(podSpecOf(deployment).topologySpreadConstraints).toHaveLength(1);
+  });
+
+  it('takes the bounds, the target and the stabilisation windows', () => {
+    const { hpa } = synth(NEIGHBOURS);
+    expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 12 });
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(60);
+    expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(30);
+    expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(120);
+  });
+
+  it('decides the PodDisruptionBudget and the spread by the most pods there can be', () => {
+    const single = synth({ autoscaling: { minReplicas: 1, maxReplicas: 1 } });
+    expect(single.pdb).toBeUndefined();
+    expect(podSpecOf(single.deployment)).not.toHaveProperty('topologySpreadConstraints');
+    const growing = synth({ autoscaling: { minReplicas: 1, maxReplicas: 4 } });
+    expect(growing.pdb).toBeDefined();
+    expect(podSpecOf(growing.deployment).topologySpreadConstraints).toHaveLength(1);
+  });
+});
+
+describe('AsmWebService networkPolicy', () => {
+  it('admits traffic to the pods only on the container port', () => {
+    const { service, networkPolicy } = synth({ networkPolicy: true, containerPort: 9000, servicePort: 80 });
+    expect(networkPolicy.apiVersion).toBe('networking.k8s.io/v1');
+    expect(networkPolicy.metadata.name).toBe('asm-web-service');
+    expect(networkPolicy.spec).toEqual({
+      podSelector: { matchLabels: SELECTOR },
+      policyTypes: ['Ingress'],
+      ingress: [{ ports: [{ protocol: 'TCP', port: 9000 }] }],
+    });
+    expect(service.networkPolicy?.name).toBe('asm-web-service');
+  });
+});
+
+describe('AsmWebService ingress', () => {
+  it('routes a host and path prefix to the Service port, with the class and TLS asked for', () => {
+    const { service, ingress } = synth(NEIGHBOURS);
+    expect(ingress.apiVersion).toBe('networking.k8s.io/v1');
+    expect(ingress.metadata).toMatchObject({ name: 'shop-web', namespace: 'shop' });
+    expect(ingress.spec).toEqual({
+      ingressClassName: 'nginx',
+      rules: [{
+        host: 'shop.example.com',
+        http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'shop-web', port: { number: 8080 } } } }] },
+      }],
+      tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+    });
+    expect(service.ingress?.name).toBe('shop-web');
+  });
+
+  it('leaves class, host and TLS to the cluster when not given', () => {
+    expect(synth({ ingress: {} }).ingress.spec).toEqual({
+      rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'asm-web-service', port: { number: 8080 } } } }] } }],
+    });
+  });
+});
+
+describe('AsmWebService httpRoute', () => {
+  it('attaches a gateway.networking.k8s.io/v1 HTTPRoute to the named Gateway and routes to the Service port', () => {
+    const { service, httpRoute } = synth(NEIGHBOURS);
+    expect(httpRoute.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(httpRoute.metadata).toMatchObject({ name: 'shop-web', namespace: 'shop' });
+    expect(httpRoute.spec).toEqual({
+      parentRefs: [{ name: 'public', namespace: 'gateways', sectionName: 'https' }],
+      hostnames: ['shop.example.com', '*.shop.example.com'],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'shop-web', port: 8080 }] }],
+    });
+    expect(service.httpRoute?.kind).toBe('HTTPRoute');
+  });
+
+  it('needs only the Gateway name', () => {
+    expect(synth({ httpRoute: { gatewayName: 'public' } }).httpRoute.spec).toEqual({
+      parentRefs: [{ name: 'public' }],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'asm-web-service', port: 8080 }] }],
+    });
+  });
+});
+
+describe('an app composing with AsmWebService', () => {
+  it('synthesizes the same objects, pod template included, wherever the construct sits in the app', () => {
+    // GIVEN the same props (every neighbour) at the top of a chart and nested two levels down in another chart
+    const flat = synth(NEIGHBOURS);
+    const chart = new Chart(Testing.app(), 'elsewhere');
+    new AsmWebService(new Construct(new Construct(chart, 'frontend'), 'tier'), 'server', { image: IMAGE, ...NEIGHBOURS });
+    // THEN every object is identical, so `kubectl apply` after a move changes nothing and restarts no pod
+    expect(Testing.synth(chart)).toEqual(flat.objects);
+    // and the defaults too
+    const defaults = new Chart(Testing.app(), 'other');
+    new AsmWebService(new Construct(defaults, 'nested'), 'web', { image: IMAGE });
+    expect(Testing.synth(defaults)).toEqual(synth().objects);
+  });
+
+  it('attaches its own cdk8s-plus HorizontalPodAutoscaler to the Deployment', () => {
+    // GIVEN the defaults, and an autoscaler the app adds on web.deployment
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    new kplus.HorizontalPodAutoscaler(chart, 'hpa', {
+      target: web.deployment,
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(70))],
+    });
+    // WHEN synthesized, THEN it succeeds, the Deployment leaves the count to the autoscaler, and the autoscaler targets it
+    const objects = Testing.synth(chart);
+    const deployment = objects.find((object) => object.kind === 'Deployment');
+    const hpa = objects.find((object) => object.kind === 'HorizontalPodAutoscaler');
+    expect(deployment.spec).not.toHaveProperty('replicas');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'asm-web-service' });
+  });
+
+  it("keeps cdk8s-plus selections of web.deployment pointed at the server's pods", () => {
+    // GIVEN an app that selects the pods the cdk8s-plus way (by the workload, which uses cdk8s.io/metadata.addr)
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    new kplus.Service(chart, 'debug', { metadata: { name: 'debug' }, selector: web.deployment, ports: [{ port: 9000, targetPort: 8080 }] });
+    const objects = Testing.synth(chart);
+    const deployment = objects.find((object) => object.kind === 'Deployment');
+    const debug = objects.find((object) => object.metadata.name === 'debug');
+    // THEN that selector matches the pod template's labels
+    expect(debug.spec.selector).toEqual({ 'cdk8s.io/metadata.addr': 'asm-web-service' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(debug.spec.selector);
+  });
+
+  it("lets another workload's cdk8s-plus connections admit it as a peer", () => {
+    // GIVEN a database the app isolates and opens to the server's pods with cdk8s-plus's connections API
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new AsmWebService(chart, 'web', { image: IMAGE });
+    const db = new kplus.Deployment(chart, 'db', { metadata: { name: 'db' }, isolate: true, containers: [{ image: 'postgres', portNumber: 5432 }] });
+    db.connections.allowFrom(web.deployment);
+    const policies = Testing.synth(chart).filter((object) => object.kind === 'NetworkPolicy');
+    // THEN some policy admits the server's pods by their label
+    const peers = policies.flatMap((policy) => policy.spec.ingress ?? []).flatMap((rule: any) => rule.from ?? []);
+    expect(peers).toContainEqual(expect.objectContaining({ podSelector: { matchLabels: { 'cdk8s.io/metadata.addr': 'asm-web-service' } } }));
   });
 });
 
@@ -263,6 +512,29 @@ describe('AsmWebService validation', () => {
 
   it("accepts an 'image' with a registry port and nested path", () => {
     expect(() => synth({ image: `127.0.0.1:5000/team/asm-web-service@sha256:${digest}` })).not.toThrow();
+  });
+
+  it('rejects a prop of the first version, naming its replacement', () => {
+    expect(() => synth({ readinessPeriodSeconds: 5 } as any)).toThrow(`'readinessPeriodSeconds' is no longer a prop: use 'readinessPeriod' (a Duration)`);
+    expect(() => synth({ memoryLimitMiB: 64 } as any)).toThrow(`'memoryLimitMiB' is no longer a prop: use 'memoryLimit' (a Size)`);
+  });
+
+  it("accepts an app's own props beside the construct's, as a subclass passes them on", () => {
+    expect(synth({ team: 'shop' } as any).objects).toEqual(synth().objects);
+  });
+
+  it.each([
+    ['autoscaling', { maxReplicas: 3, maxReplica: 4 }, 'maxReplica', 'minReplicas, maxReplicas, '],
+    ['ingress', { hosts: ['a.example.com'] }, 'hosts', 'className, host, path, tlsSecretName'],
+    ['httpRoute', { gatewayName: 'g', hostname: 'a.example.com' }, 'hostname', 'gatewayName, gatewayNamespace, '],
+  ])("rejects a setting '%s' does not have", (prop, value, key, known) => {
+    expect(() => synth({ [prop]: value } as any)).toThrow(`'${prop}' has no setting "${key}"; known: ${known}`);
+  });
+
+  it('rejects missing props', () => {
+    expect(() => new AsmWebService(new Chart(Testing.app(), 'test'), 'web', undefined as any)).toThrow(
+      "'props' must be an object with at least 'image', got undefined",
+    );
   });
 
   it("rejects an invalid 'name'", () => {
@@ -291,57 +563,70 @@ describe('AsmWebService validation', () => {
     expect(() => synth({ servicePort: 65536 })).toThrow("'servicePort' must be an integer from 1 to 65535, got 65536");
   });
 
-  it("rejects a 'serviceType' other than ClusterIP, NodePort, LoadBalancer", () => {
-    expect(() => synth({ serviceType: 'ExternalName' as any })).toThrow(
-      `'serviceType' must be 'ClusterIP', 'NodePort' or 'LoadBalancer', got "ExternalName"`,
+  it("rejects a 'serviceType' of ExternalName", () => {
+    expect(() => synth({ serviceType: kplus.ServiceType.EXTERNAL_NAME })).toThrow(
+      `'serviceType' must be ServiceType.CLUSTER_IP, NODE_PORT or LOAD_BALANCER, got "ExternalName"`,
     );
   });
 
   it("rejects a 'nodePort' on a ClusterIP Service", () => {
-    expect(() => synth({ nodePort: 30080 })).toThrow("'nodePort' needs 'serviceType' 'NodePort' or 'LoadBalancer', got 'serviceType' 'ClusterIP'");
+    expect(() => synth({ nodePort: 30080 })).toThrow("'nodePort' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got 'serviceType' CLUSTER_IP");
   });
 
   it("rejects a 'nodePort' out of range", () => {
-    expect(() => synth({ serviceType: 'NodePort', nodePort: 0 })).toThrow("'nodePort' must be an integer from 1 to 65535, got 0");
+    expect(() => synth({ serviceType: kplus.ServiceType.NODE_PORT, nodePort: 0 })).toThrow("'nodePort' must be an integer from 1 to 65535, got 0");
   });
 
-  it("rejects a 'cpuRequestMillis' of 0", () => {
-    expect(() => synth({ cpuRequestMillis: 0 })).toThrow("'cpuRequestMillis' must be an integer from 1 to 1000000, got 0");
+  it("rejects a 'cpuRequest' below one millicore", () => {
+    expect(() => synth({ cpuRequest: kplus.Cpu.millis(0) })).toThrow("'cpuRequest' must be a whole number of millicores from 1 to 1000000, got 0m");
+    expect(() => synth({ cpuRequest: kplus.Cpu.units(0.0005) })).toThrow("'cpuRequest' must be a whole number of millicores from 1 to 1000000, got 0.0005");
   });
 
-  it("rejects a 'cpuLimitMillis' below the request", () => {
-    expect(() => synth({ cpuRequestMillis: 100, cpuLimitMillis: 50 })).toThrow(
-      "'cpuLimitMillis' must be an integer from 100 to 1000000 (at least 'cpuRequestMillis'), got 50",
+  it("rejects a 'cpuRequest' that is not a Cpu", () => {
+    expect(() => synth({ cpuRequest: 10 as any })).toThrow("'cpuRequest' must be a Cpu (e.g. Cpu.millis(1)), got 10");
+  });
+
+  it("rejects a 'cpuLimit' below the request", () => {
+    expect(() => synth({ cpuRequest: kplus.Cpu.millis(100), cpuLimit: kplus.Cpu.millis(50) })).toThrow(
+      "'cpuLimit' must be a whole number of millicores from 100 to 1000000 (at least 'cpuRequest'), got 50m",
     );
   });
 
-  it("rejects a 'memoryRequestMiB' of 0", () => {
-    expect(() => synth({ memoryRequestMiB: 0 })).toThrow("'memoryRequestMiB' must be an integer from 1 to 1048576, got 0");
+  it("rejects a 'memoryRequest' of 0 or a fraction of a mebibyte", () => {
+    expect(() => synth({ memoryRequest: Size.mebibytes(0) })).toThrow("'memoryRequest' must be a whole number of mebibytes from 1 to 1048576, got 0 MiB");
+    expect(() => synth({ memoryRequest: Size.kibibytes(1536) })).toThrow("'memoryRequest' must be a whole number of mebibytes from 1 to 1048576, got 1.5 MiB");
   });
 
-  it("rejects a 'memoryLimitMiB' below the request", () => {
-    expect(() => synth({ memoryRequestMiB: 256 })).toThrow(
-      "'memoryLimitMiB' must be an integer from 256 to 1048576 (at least 'memoryRequestMiB'), got 192",
+  it("rejects a 'memoryRequest' that is not a Size", () => {
+    expect(() => synth({ memoryRequest: 8 as any })).toThrow("'memoryRequest' must be a Size (e.g. Size.mebibytes(1)), got 8");
+  });
+
+  it("rejects a 'memoryLimit' below the request", () => {
+    expect(() => synth({ memoryRequest: Size.mebibytes(256) })).toThrow(
+      "'memoryLimit' must be a whole number of mebibytes from 256 to 1048576 (at least 'memoryRequest'), got 192 MiB",
     );
   });
 
-  it.each([
-    'readinessPeriodSeconds',
-    'readinessFailureThreshold',
-    'livenessPeriodSeconds',
-    'livenessFailureThreshold',
-    'probeTimeoutSeconds',
-  ] as const)("rejects a '%s' of 0", (prop) => {
-    expect(() => synth({ [prop]: 0 })).toThrow(new RegExp(`^'${prop}' must be an integer from 1 to \\d+, got 0$`));
+  it.each(['readinessPeriod', 'livenessPeriod', 'probeTimeout'] as const)("rejects a '%s' of 0 or a fraction of a second", (prop) => {
+    expect(() => synth({ [prop]: Duration.seconds(0) })).toThrow(`'${prop}' must be a whole number of seconds from 1 to 3600, got 0 s`);
+    expect(() => synth({ [prop]: Duration.millis(1500) })).toThrow(`'${prop}' must be a whole number of seconds from 1 to 3600, got 1.5 s`);
   });
 
-  it("rejects a 'drainSeconds' beyond the server's 3600", () => {
-    expect(() => synth({ drainSeconds: 3601 })).toThrow("'drainSeconds' must be an integer from 0 to 3600, got 3601");
+  it("rejects a 'readinessPeriod' that is not a Duration", () => {
+    expect(() => synth({ readinessPeriod: 2 as any })).toThrow("'readinessPeriod' must be a Duration (e.g. Duration.seconds(1)), got 2");
   });
 
-  it("rejects a 'terminationGracePeriodSeconds' that ends the drain early", () => {
-    expect(() => synth({ drainSeconds: 30, terminationGracePeriodSeconds: 30 })).toThrow(
-      "'terminationGracePeriodSeconds' must be an integer from 31 to 1000000 (longer than 'drainSeconds' 30, else the server is killed mid-drain), got 30",
+  it.each(['readinessFailureThreshold', 'livenessFailureThreshold'] as const)("rejects a '%s' of 0", (prop) => {
+    expect(() => synth({ [prop]: 0 })).toThrow(`'${prop}' must be an integer from 1 to 1000, got 0`);
+  });
+
+  it("rejects a 'drainPeriod' beyond the server's 3600 s", () => {
+    expect(() => synth({ drainPeriod: Duration.seconds(3601) })).toThrow("'drainPeriod' must be a whole number of seconds from 0 to 3600, got 3601 s");
+  });
+
+  it("rejects a 'terminationGracePeriod' that ends the drain early", () => {
+    expect(() => synth({ drainPeriod: Duration.seconds(30), terminationGracePeriod: Duration.seconds(30) })).toThrow(
+      "'terminationGracePeriod' must be a whole number of seconds from 31 to 1000000 (longer than 'drainPeriod' 30 s, else the server is killed mid-drain), got 30 s",
     );
   });
 
@@ -365,6 +650,86 @@ describe('AsmWebService validation', () => {
 
   it("rejects 'podAnnotations' with an invalid key", () => {
     expect(() => synth({ podAnnotations: { 'Example.com/x': 'y' } })).toThrow(`'podAnnotations' has an invalid key "Example.com/x"`);
+  });
+
+  it("rejects 'replicas' with 'autoscaling'", () => {
+    expect(() => synth({ replicas: 3, autoscaling: { maxReplicas: 5 } })).toThrow(
+      "'replicas' cannot be set with 'autoscaling', whose autoscaler sets the number of pods (use 'autoscaling.minReplicas')",
+    );
+  });
+
+  it("rejects an 'autoscaling.maxReplicas' below the minimum", () => {
+    expect(() => synth({ autoscaling: { maxReplicas: 1 } })).toThrow(
+      "'autoscaling.maxReplicas' must be an integer from 2 to 1000000 (at least 'autoscaling.minReplicas'), got 1",
+    );
+  });
+
+  it("rejects an 'autoscaling.minReplicas' of 0", () => {
+    expect(() => synth({ autoscaling: { minReplicas: 0, maxReplicas: 3 } })).toThrow("'autoscaling.minReplicas' must be an integer from 1 to 1000000, got 0");
+  });
+
+  it("rejects an 'autoscaling.targetCpuUtilizationPercent' of 0", () => {
+    expect(() => synth({ autoscaling: { maxReplicas: 3, targetCpuUtilizationPercent: 0 } })).toThrow(
+      "'autoscaling.targetCpuUtilizationPercent' must be an integer from 1 to 1000, got 0",
+    );
+  });
+
+  it("rejects an 'autoscaling.scaleDownStabilization' over an hour", () => {
+    expect(() => synth({ autoscaling: { maxReplicas: 3, scaleDownStabilization: Duration.minutes(61) } })).toThrow(
+      "'autoscaling.scaleDownStabilization' must be a whole number of seconds from 0 to 3600, got 3660 s",
+    );
+  });
+
+  it("rejects an 'ingress.host' that is not a host name", () => {
+    expect(() => synth({ ingress: { host: '10.0.0.1:80' } })).toThrow(
+      `'ingress.host' must be a host name (a DNS-1123 subdomain, optionally starting with '*.', not an IP address), got "10.0.0.1:80"`,
+    );
+  });
+
+  it("rejects an IP address as 'ingress.host' or in 'httpRoute.hostnames'", () => {
+    expect(() => synth({ ingress: { host: '10.0.0.1' } })).toThrow(`'ingress.host' must be a host name (a DNS-1123 subdomain, optionally starting with '*.', not an IP address), got "10.0.0.1"`);
+    expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: ['192.168.1.1'] } })).toThrow(`'httpRoute.hostnames[0]' must be a host name`);
+  });
+
+  it("rejects an invalid 'ingress.className'", () => {
+    expect(() => synth({ ingress: { className: 'Nginx' } })).toThrow(`'ingress.className' must be a DNS-1123 subdomain`);
+  });
+
+  it.each(['shop', '/a//b', '/a/./b', '/a/../b', '/a%2Fb', '/a/..', '/a/.', '/a b', '/a?b', '/a#b', '/%zz'])(
+    "rejects an 'ingress.path' or 'httpRoute.path' of %j",
+    (path) => {
+      const message = `must be a URL path starting with '/' (at most 1024 characters of A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / or %XX; no '//', '/./', '/../' or '%2F'; not ending in '/.' or '/..'), got ${JSON.stringify(path)}`;
+      expect(() => synth({ ingress: { path } })).toThrow(`'ingress.path' ${message}`);
+      expect(() => synth({ httpRoute: { gatewayName: 'g', path } })).toThrow(`'httpRoute.path' ${message}`);
+    },
+  );
+
+  it("accepts an 'ingress.path' or 'httpRoute.path' with escapes and sub-delimiters", () => {
+    expect(synth({ ingress: { path: '/shop/%C3%A9t%C3%A9;v=1' } }).ingress.spec.rules[0].http.paths[0].path).toBe('/shop/%C3%A9t%C3%A9;v=1');
+    expect(synth({ httpRoute: { gatewayName: 'g', path: "/a-b_c.d~e!f$g&h'i(j)k*l+m,n=o:p@q" } }).httpRoute).toBeDefined();
+  });
+
+  it("rejects an 'ingress.tlsSecretName' without a host", () => {
+    expect(() => synth({ ingress: { tlsSecretName: 'tls' } })).toThrow(`'ingress.tlsSecretName' needs 'ingress.host': a certificate is for named hosts`);
+  });
+
+  it("rejects an invalid 'httpRoute.gatewayName'", () => {
+    expect(() => synth({ httpRoute: { gatewayName: 'Public Gateway' } })).toThrow(`'httpRoute.gatewayName' must be a DNS-1123 subdomain`);
+  });
+
+  it("rejects an invalid 'httpRoute.gatewayNamespace'", () => {
+    expect(() => synth({ httpRoute: { gatewayName: 'public', gatewayNamespace: 'a.b' } })).toThrow(`'httpRoute.gatewayNamespace' must be a DNS-1123 label`);
+  });
+
+  it("rejects an invalid 'httpRoute.sectionName'", () => {
+    expect(() => synth({ httpRoute: { gatewayName: 'public', sectionName: 'HTTPS' } })).toThrow(`'httpRoute.sectionName' must be a DNS-1123 subdomain`);
+  });
+
+  it("rejects 'httpRoute.hostnames' empty, too many or invalid", () => {
+    expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: [] } })).toThrow(`'httpRoute.hostnames' must list 1 to 16 host names, got []`);
+    const many = Array.from({ length: 17 }, (_, i) => `h${i}.example.com`);
+    expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: many } })).toThrow(`'httpRoute.hostnames' must list 1 to 16 host names`);
+    expect(() => synth({ httpRoute: { gatewayName: 'g', hostnames: ['ok.example.com', 'a..b'] } })).toThrow(`'httpRoute.hostnames[1]' must be a host name`);
   });
 
   it("rejects a second instance with the same 'name' in the same namespace", () => {

@@ -8,15 +8,18 @@
  * list-type "map"/"set" lists must not repeat keys.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { isCelError, run as runCel } from '@bufbuild/cel';
+import { parseAllDocuments } from 'yaml';
 
 /** The Kubernetes release whose schema is used; keep it in step with scripts/cluster/versions.sh. */
 export const KUBERNETES_SCHEMA_VERSION = 'v1.37.2';
 
 type Schema = Record<string, unknown>;
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 interface GroupVersionKind { group: string; version: string; kind: string }
 
 /** The `go` command: from PATH, else the usual install location. */
@@ -28,9 +31,16 @@ function goCommand(): string {
   throw new Error('the schema check needs Go (to fetch k8s.io/kubernetes from the Go module proxy): install golang-go');
 }
 
-/** Downloads (or finds in the module cache) k8s.io/kubernetes@version; returns its api/openapi-spec/v3 folder. */
-export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
-  const output = execFileSync(goCommand(), ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
+/**
+ * The Gateway API releases whose HTTPRoute CRD (standard channel) the construct's HTTPRoute is checked against:
+ * the first that serves gateway.networking.k8s.io/v1 and the newest this machine's Go can download (v1.7 needs
+ * Go 1.27).
+ */
+export const GATEWAY_API_VERSIONS = ['v1.0.0', 'v1.6.3'];
+
+/** Downloads (or finds in the module cache) a Go module; returns its folder. */
+function goModuleDir(module: string, version: string): string {
+  const output = execFileSync(goCommand(), ['mod', 'download', '-json', `${module}@${version}`], {
     cwd: tmpdir(), // outside any module, so no go.mod is read or changed
     encoding: 'utf8',
     env: { ...process.env, GOFLAGS: '-mod=mod' },
@@ -38,8 +48,19 @@ export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
     timeout: 600_000,
   });
   const { Dir, Error: downloadError } = JSON.parse(output) as { Dir?: string; Error?: string };
-  if (downloadError || !Dir) throw new Error(`go mod download k8s.io/kubernetes@${version}: ${downloadError ?? 'no Dir'}`);
-  return join(Dir, 'api', 'openapi-spec', 'v3');
+  if (downloadError || !Dir) throw new Error(`go mod download ${module}@${version}: ${downloadError ?? 'no Dir'}`);
+  return Dir;
+}
+
+/** Downloads (or finds in the module cache) k8s.io/kubernetes@version; returns its api/openapi-spec/v3 folder. */
+export function openApiSpecDir(version = KUBERNETES_SCHEMA_VERSION): string {
+  return join(goModuleDir('k8s.io/kubernetes', version), 'api', 'openapi-spec', 'v3');
+}
+
+/** The standard-channel CRD files of a Gateway API release (sigs.k8s.io/gateway-api's config/crd/standard). */
+export function gatewayApiCrdFiles(version: string): string[] {
+  const dir = join(goModuleDir('sigs.k8s.io/gateway-api', version), 'config', 'crd', 'standard');
+  return readdirSync(dir).filter((file) => file.endsWith('.yaml')).map((file) => join(dir, file));
 }
 
 /** The spec file that serves an apiVersion: `v1` is the core group, `GROUP/VERSION` the others. */
@@ -67,8 +88,8 @@ function tighten(node: unknown): unknown {
   return schema;
 }
 
-function newAjv(): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+function newAjv(options: { useDefaults?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, ...options });
   const integerIn = (min: number, max: number) => ({
     type: 'number' as const,
     validate: (value: number) => Number.isInteger(value) && value >= min && value <= max,
@@ -101,12 +122,34 @@ function newAjv(): Ajv {
 /** One problem found in one object. */
 export interface SchemaProblem { object: string; message: string }
 
-/** Validates objects against the spec of one Kubernetes release; loads each API group's file once. */
+/** A CustomResourceDefinition, as far as the schema check reads it. */
+interface CustomResourceDefinition {
+  kind: string;
+  spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }> };
+}
+
+/**
+ * Validates objects against the spec of one Kubernetes release (loading each API group's file once) and, for
+ * custom resources, against the openAPIV3Schema of the CRD files given: its JSON Schema with its defaults applied,
+ * then its CEL rules (x-kubernetes-validations), as the API server does on create.
+ */
 export class KubernetesSchemaValidator {
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly loadedFiles = new Map<string, Schema>();
+  private readonly customResources = new Map<string, Schema>();
 
-  constructor(private readonly specDir: string) {}
+  constructor(private readonly specDir: string, crdFiles: string[] = []) {
+    for (const file of crdFiles) {
+      for (const document of parseAllDocuments(readFileSync(file, 'utf8'))) {
+        const crd = document.toJS() as CustomResourceDefinition | null;
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        for (const version of crd.spec.versions) {
+          if (!version.served || !version.schema) continue;
+          this.customResources.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, tighten(version.schema.openAPIV3Schema) as Schema);
+        }
+      }
+    }
+  }
 
   /** Every problem of every object: a missing schema for its apiVersion/kind, or schema violations. */
   validate(objects: unknown[]): SchemaProblem[] {
@@ -119,11 +162,16 @@ export class KubernetesSchemaValidator {
         problems.push({ object: label, message: `no schema for apiVersion ${apiVersion} kind ${kind}` });
         continue;
       }
-      if (!validator(object)) {
+      // A custom resource is checked as the API server creates it: schema defaults applied, then the CRD's rules.
+      const customResource = this.customResources.get(`${apiVersion} ${kind}`);
+      const checked = customResource ? structuredClone(object) : object;
+      if (!validator(checked)) {
         for (const error of validator.errors ?? []) {
           const detail = error.params && 'additionalProperty' in error.params ? ` (${error.params.additionalProperty})` : '';
           problems.push({ object: label, message: `${error.instancePath || '/'} ${error.message}${detail}` });
         }
+      } else if (customResource) {
+        for (const message of celRuleProblems(customResource, checked, '')) problems.push({ object: label, message });
       }
     }
     return problems;
@@ -132,6 +180,15 @@ export class KubernetesSchemaValidator {
   private validatorFor(apiVersion: string, kind: string): ValidateFunction | undefined {
     const key = `${apiVersion} ${kind}`;
     if (this.validators.has(key)) return this.validators.get(key);
+    const customResource = this.customResources.get(key);
+    if (customResource) {
+      // The CRD leaves metadata as a bare object; the API server checks it as every object's ObjectMeta.
+      const definitions = this.definitionsIn(specFileFor('v1'));
+      const properties = { ...(customResource['properties'] as Schema), metadata: { $ref: `#/definitions/${OBJECT_META}` } };
+      const validator = newAjv({ useDefaults: true }).compile({ ...customResource, properties, definitions });
+      this.validators.set(key, validator);
+      return validator;
+    }
     const definitions = this.definitionsIn(specFileFor(apiVersion));
     if (!definitions) return undefined;
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
@@ -154,4 +211,48 @@ export class KubernetesSchemaValidator {
     }
     return this.loadedFiles.get(file);
   }
+}
+
+/**
+ * The value as CEL sees it in Kubernetes: integer fields are CEL ints (bigint here), other numbers doubles; the
+ * schema says which.
+ */
+function toCel(schema: Schema | undefined, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => toCel(schema?.['items'] as Schema | undefined, item));
+  if (value !== null && typeof value === 'object') {
+    const properties = (schema?.['properties'] ?? {}) as Record<string, Schema>;
+    const additional = typeof schema?.['additionalProperties'] === 'object' ? (schema['additionalProperties'] as Schema) : undefined;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toCel(properties[key] ?? additional, item)]));
+  }
+  if (typeof value === 'number' && schema?.['type'] === 'integer') return BigInt(value);
+  return value;
+}
+
+/**
+ * Evaluates every CEL rule (x-kubernetes-validations) of a CRD schema on the value at each node it applies to, as
+ * the API server does on create (transition rules, which read oldSelf, apply only on update and are skipped), with
+ * @bufbuild/cel, a CEL implementation by others. A rule the evaluator cannot run is a problem too, never a pass.
+ */
+function celRuleProblems(schema: Schema, value: unknown, path: string): string[] {
+  if (value === undefined) return [];
+  const problems: string[] = [];
+  const rules = (schema['x-kubernetes-validations'] ?? []) as Array<{ rule: string; message?: string }>;
+  for (const { rule, message } of rules) {
+    if (rule.includes('oldSelf')) continue;
+    const result = runCel(rule, { self: toCel(schema, value) as never });
+    if (isCelError(result)) problems.push(`${path || '/'} rule could not be evaluated (${result.message}): ${rule}`);
+    else if (result !== true) problems.push(`${path || '/'} ${message ?? `failed rule: ${rule}`}`);
+  }
+  if (Array.isArray(value)) {
+    const items = schema['items'] as Schema | undefined;
+    if (items) value.forEach((item, index) => problems.push(...celRuleProblems(items, item, `${path}/${index}`)));
+  } else if (value !== null && typeof value === 'object') {
+    const properties = (schema['properties'] ?? {}) as Record<string, Schema>;
+    const additional = typeof schema['additionalProperties'] === 'object' ? (schema['additionalProperties'] as Schema) : undefined;
+    for (const [key, item] of Object.entries(value)) {
+      const itemSchema = properties[key] ?? additional;
+      if (itemSchema) problems.push(...celRuleProblems(itemSchema, item, `${path}/${key}`));
+    }
+  }
+  return problems;
 }

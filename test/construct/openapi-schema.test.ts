@@ -1,19 +1,28 @@
 /**
- * Every object AsmWebService synthesizes validates against the Kubernetes OpenAPI schema of the API version it
- * claims (upstream's spec from the k8s.io/kubernetes Go module, see kubernetes-openapi.ts), for the defaults and
- * for every shape of the construct; and the check itself catches the mistakes it is there for.
+ * Every object AsmWebService synthesizes validates against the schema of the API version it claims: the Kubernetes
+ * OpenAPI schema (upstream's spec from the k8s.io/kubernetes Go module, see kubernetes-openapi.ts), and for the
+ * HTTPRoute the Gateway API CRD of the first release that serves gateway.networking.k8s.io/v1 and of a current one
+ * (from the sigs.k8s.io/gateway-api Go module), for the defaults and every shape of the construct; and the check
+ * itself catches the mistakes it is there for.
  */
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AsmWebService, type AsmWebServiceProps } from '../../lib/index.js';
-import { KUBERNETES_SCHEMA_VERSION, KubernetesSchemaValidator, openApiSpecDir } from './kubernetes-openapi.js';
+import {
+  GATEWAY_API_VERSIONS, KUBERNETES_SCHEMA_VERSION, KubernetesSchemaValidator, gatewayApiCrdFiles, openApiSpecDir,
+} from './kubernetes-openapi.js';
 
 const IMAGE = `127.0.0.1:5000/asm-web-service@sha256:${'f'.repeat(64)}`;
 
+/** One validator per Gateway API release, each with the same Kubernetes spec. */
+let validators: Map<string, KubernetesSchemaValidator>;
 let validator: KubernetesSchemaValidator;
 
 beforeAll(() => {
-  validator = new KubernetesSchemaValidator(openApiSpecDir());
+  const specDir = openApiSpecDir();
+  validators = new Map(GATEWAY_API_VERSIONS.map((version) => [version, new KubernetesSchemaValidator(specDir, gatewayApiCrdFiles(version))]));
+  validator = validators.get(GATEWAY_API_VERSIONS[0])!;
 });
 
 function synth(props: Partial<AsmWebServiceProps> = {}, chartNamespace?: string) {
@@ -22,27 +31,57 @@ function synth(props: Partial<AsmWebServiceProps> = {}, chartNamespace?: string)
   return Testing.synth(chart);
 }
 
-describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} OpenAPI schema`, () => {
-  it.each<[string, Partial<AsmWebServiceProps>, string?]>([
-    ['the defaults', {}],
-    ['a chart namespace', {}, 'web'],
-    ['one replica without a PodDisruptionBudget', { replicas: 1 }],
-    ['a NodePort Service with a fixed port', { serviceType: 'NodePort', nodePort: 30080 }],
-    ['a LoadBalancer Service', { serviceType: 'LoadBalancer', annotations: { 'example.com/lb': 'internal' } }],
+describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} and Gateway API ${GATEWAY_API_VERSIONS.join(', ')} schemas`, () => {
+  it.each<[string, Partial<AsmWebServiceProps>, string[], string?]>([
+    ['the defaults', {}, ['Deployment', 'Service', 'PodDisruptionBudget']],
+    ['a chart namespace', {}, ['Deployment', 'Service', 'PodDisruptionBudget'], 'web'],
+    ['one replica without a PodDisruptionBudget or spread', { replicas: 1 }, ['Deployment', 'Service']],
+    ['a NodePort Service with a fixed port', { serviceType: kplus.ServiceType.NODE_PORT, nodePort: 30080 }, ['Deployment', 'Service', 'PodDisruptionBudget']],
     [
-      'every prop customized',
-      {
-        name: 'edge-web', namespace: 'edge', replicas: 3, containerPort: 9090, servicePort: 8080, cpuRequestMillis: 50,
-        cpuLimitMillis: 500, memoryRequestMiB: 16, memoryLimitMiB: 64, readinessPeriodSeconds: 5,
-        readinessFailureThreshold: 2, livenessPeriodSeconds: 20, livenessFailureThreshold: 4, probeTimeoutSeconds: 2,
-        drainSeconds: 10, terminationGracePeriodSeconds: 40, labels: { 'example.com/team': 'edge' },
-        podAnnotations: { 'example.com/scrape': 'false' },
-      },
+      'a LoadBalancer Service',
+      { serviceType: kplus.ServiceType.LOAD_BALANCER, annotations: { 'example.com/lb': 'internal' } },
+      ['Deployment', 'Service', 'PodDisruptionBudget'],
     ],
-  ])('%s', (_case, props, chartNamespace) => {
+    [
+      'every core prop customized',
+      {
+        name: 'edge-web', namespace: 'edge', replicas: 3, containerPort: 9090, servicePort: 80, cpuRequest: kplus.Cpu.millis(50),
+        cpuLimit: kplus.Cpu.units(0.5), memoryRequest: Size.mebibytes(16), memoryLimit: Size.gibibytes(1),
+        readinessPeriod: Duration.seconds(5), readinessFailureThreshold: 2, livenessPeriod: Duration.seconds(20),
+        livenessFailureThreshold: 4, probeTimeout: Duration.seconds(2), drainPeriod: Duration.seconds(10),
+        terminationGracePeriod: Duration.seconds(40), labels: { 'example.com/team': 'edge' },
+        podAnnotations: { 'example.com/scrape': 'false' }, topologySpread: false,
+      },
+      ['Deployment', 'Service', 'PodDisruptionBudget'],
+    ],
+    ['autoscaling with the defaults', { autoscaling: { maxReplicas: 5 } }, ['Deployment', 'Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']],
+    [
+      'autoscaling with every setting',
+      { autoscaling: { minReplicas: 1, maxReplicas: 20, targetCpuUtilizationPercent: 250, scaleUpStabilization: Duration.seconds(10), scaleDownStabilization: Duration.hours(1) } },
+      ['Deployment', 'Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler'],
+    ],
+    ['a NetworkPolicy', { networkPolicy: true, containerPort: 9000 }, ['Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy']],
+    ['an Ingress with the defaults', { ingress: {} }, ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress']],
+    [
+      'an Ingress with every setting',
+      { ingress: { className: 'nginx', host: '*.shop.example.com', path: '/shop/%C3%A9t%C3%A9;v=1', tlsSecretName: 'shop-tls' } },
+      ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress'],
+    ],
+    ['an HTTPRoute with the defaults', { httpRoute: { gatewayName: 'public' } }, ['Deployment', 'Service', 'PodDisruptionBudget', 'HTTPRoute']],
+    [
+      'an HTTPRoute with every setting',
+      {
+        httpRoute: {
+          gatewayName: 'public', gatewayNamespace: 'gateways', sectionName: 'https', path: "/shop/%C3%A9t%C3%A9;v=1@x:y",
+          hostnames: Array.from({ length: 16 }, (_, i) => (i === 0 ? '*.example.com' : `h${i}.example.com`)),
+        },
+      },
+      ['Deployment', 'Service', 'PodDisruptionBudget', 'HTTPRoute'],
+    ],
+  ])('%s', (_case, props, kinds, chartNamespace) => {
     const objects = synth(props, chartNamespace);
-    expect(objects.length).toBeGreaterThanOrEqual(2);
-    expect(validator.validate(objects)).toEqual([]);
+    expect(objects.map((object) => object.kind)).toEqual(kinds);
+    for (const [version, each] of validators) expect(each.validate(objects), `Gateway API ${version}`).toEqual([]);
   });
 });
 
@@ -82,5 +121,50 @@ describe('the schema check catches', () => {
   it('a kind the claimed API version does not serve', () => {
     expect(broken(([, , pdb]) => { pdb.apiVersion = 'policy/v1beta1'; }))
       .toEqual([{ object: 'policy/v1beta1 PodDisruptionBudget asm-web-service', message: 'no schema for apiVersion policy/v1beta1 kind PodDisruptionBudget' }]);
+  });
+});
+
+describe('the custom resource check catches', () => {
+  const brokenRoute = (mutate: (route: any) => void) => {
+    const objects = structuredClone(synth({ httpRoute: { gatewayName: 'public' } }));
+    const route = objects.find((object) => object.kind === 'HTTPRoute');
+    mutate(route);
+    return validator.validate([route]);
+  };
+
+  it('a field the HTTPRoute CRD does not have', () => {
+    expect(brokenRoute((route) => { route.spec.rules[0].backendRefs[0].weigth = 1; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/rules/0/backendRefs/0 must NOT have additional properties (weigth)' }]);
+  });
+
+  it('a value outside the CRD enum', () => {
+    expect(brokenRoute((route) => { route.spec.rules[0].matches[0].path.type = 'Prefix'; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/rules/0/matches/0/path/type must be equal to one of the allowed values' }]);
+  });
+
+  it('invalid metadata, checked as ObjectMeta', () => {
+    expect(brokenRoute((route) => { route.metadata.labels = 'x'; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/metadata/labels must be object' }]);
+  });
+
+  it("a CEL rule of the CRD: a path with '//'", () => {
+    expect(brokenRoute((route) => { route.spec.rules[0].matches[0].path.value = '/a//b'; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: "/spec/rules/0/matches/0/path must not contain '//' when type one of ['Exact', 'PathPrefix']" }]);
+  });
+
+  it('a CEL rule that needs the schema defaults: a Service backend without a port', () => {
+    // group and kind are left out, so only the CRD's defaults ('' and Service) make this a Service reference
+    expect(brokenRoute((route) => { delete route.spec.rules[0].backendRefs[0].port; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/rules/0/backendRefs/0 Must have port for Service reference' }]);
+  });
+
+  it('a CEL rule over a list: two parentRefs to the same Gateway listener', () => {
+    expect(brokenRoute((route) => { route.spec.parentRefs.push({ ...route.spec.parentRefs[0] }); }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v1 HTTPRoute asm-web-service', message: '/spec/parentRefs sectionName must be unique when parentRefs includes 2 or more references to the same parent' }]);
+  });
+
+  it('an API version the CRD does not serve', () => {
+    expect(brokenRoute((route) => { route.apiVersion = 'gateway.networking.k8s.io/v2'; }))
+      .toEqual([{ object: 'gateway.networking.k8s.io/v2 HTTPRoute asm-web-service', message: 'no schema for apiVersion gateway.networking.k8s.io/v2 kind HTTPRoute' }]);
   });
 });
