@@ -3,7 +3,8 @@
 # say MESSAGE...: one progress line on stderr, prefixed so it stands out in long logs.
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-# ensure_packages PKG...: installs the Debian packages that are missing; elsewhere says what to install.
+# ensure_packages PKG...: installs the Debian packages that are missing, never removing one to make room;
+# elsewhere says what to install.
 ensure_packages() {
   local missing=() pkg
   for pkg in "$@"; do
@@ -23,7 +24,12 @@ ensure_packages() {
   if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # --no-remove: apt never removes a package to make room (say, Docker CE's for Debian's docker.io); it stops.
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null; then
+    say "apt-get did not install ${missing[*]}: it stops rather than remove an installed package (see: apt-get install -s" \
+        "${missing[*]}); install them yourself, or make room for them"
+    return 1
+  fi
 }
 
 # start_daemon LOG COMMAND...: starts COMMAND in its own session, in the background, logging to LOG; $! is its
