@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     await step(`registry: ensure the project's answers on ${localRegistry}`, async () => {
       // Its message says what it started or whose registry it found (on failure: who holds the port).
       const { stderr } = await execa('bash', [path.join(repoRoot, 'scripts/registry.sh')], { all: true });
-      return stderr.replace(/\x1b\[[0-9;]*m|\[registry\] /g, '').trim().split('\n').pop();
+      return stderr.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\[registry\] /gm, '').trim().split('\n').pop();
     }, (message) => message || 'it answers');
   }
 
