@@ -19,16 +19,18 @@ debian_mirror=http://deb.debian.org/debian
 # Installed packages from Docker's own repository (Docker CE, Moby): Debian's docker.io conflicts with them, and its
 # containerd and runc with containerd.io, so apt would remove them to install Debian's.
 docker_ce_packages() {
-  dpkg-query -W -f='${Package} ${Status}\n' docker-ce docker-ce-cli containerd.io moby-engine moby-cli moby-containerd \
-    moby-runc 2>/dev/null | awk '/ install ok installed$/ { printf "%s%s", sep, $1; sep = " " }'
+  { dpkg-query -W -f='${Package} ${Status}\n' docker-ce docker-ce-cli containerd.io moby-engine moby-cli moby-containerd \
+    moby-runc 2>/dev/null || true; } | awk '/ install ok installed$/ { printf "%s%s", sep, $1; sep = " " }'
 }
 
 ensure_packages skopeo debootstrap qemu-user-static curl ca-certificates
 
 # --- the engine ------------------------------------------------------------------------------------------------
 docker_answers() { docker info >/dev/null 2>&1; }
+# bash's `command -v` names a file it cannot run when there is no better one.
+have_engine_program() { local found; found=$(command -v dockerd) && [ -x "$found" ]; }
 if ! docker_answers; then
-  if ! command -v dockerd >/dev/null 2>&1; then
+  if ! have_engine_program; then
     theirs=$(docker_ce_packages)
     if [ -n "$theirs" ]; then
       say "Docker CE's $theirs is installed but no engine: Debian's docker.io would replace it, so install docker-ce" \

@@ -6,6 +6,9 @@
 // would land there and nowhere else, and the comparison sees the set-up's rules alone (other tests' Docker containers
 // change the host's tables at any time). Packages, boot services and binfmt_misc entries are the machine's own.
 import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { repoRoot } from '../support/server.js';
 
@@ -65,5 +68,36 @@ describe.skipIf(!isRoot)('scripts/setup.sh only adds', () => {
 
   test('no NOTRACK rule exists after the runs', () => {
     expect(afterSecond.firewall).not.toMatch(/NOTRACK|--notrack/i);
+  });
+});
+
+describe.skipIf(!isRoot)('scripts/setup.d/20-docker.sh on a machine with Docker CE', () => {
+  test('with Docker CE\'s containerd.io installed and no engine, it stops with one line and installs nothing', async () => {
+    // Docker CE as dpkg would report it: a package database where containerd.io is installed and Debian's docker.io
+    // is not (DPKG_ADMINDIR, read by dpkg-query); no engine answering and no dockerd (hidden in a mount namespace
+    // of the test's own). Debian's docker.io conflicts with it: installing it would replace Docker CE.
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'asm-web-service-dpkg-'));
+    try {
+      mkdirSync(path.join(folder, 'updates'));
+      const status = readFileSync('/var/lib/dpkg/status', 'utf8').split(/\n\n+/)
+        .filter((stanza) => !/^Package: (docker\.io|containerd|runc)$/m.test(stanza));
+      status.push('Package: containerd.io\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.7.27-1\n' +
+        'Maintainer: Containerd team <help@containerd.io>\nDescription: An open and reliable container runtime');
+      writeFileSync(path.join(folder, 'status'), `${status.join('\n\n')}\n\n`);
+      const packagesBefore = (await execa('dpkg-query', ['-W'])).stdout;
+      const hide = 'export PATH=/usr/bin:/usr/sbin:$PATH; for program in dockerd docker-init; do ' +
+        'found=$(command -v $program) && mount --bind /dev/null "$found"; done; exec bash scripts/setup.d/20-docker.sh';
+      const run = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', hide], {
+        cwd: repoRoot, all: true, reject: false,
+        env: { DPKG_ADMINDIR: folder, DOCKER_HOST: `unix://${folder}/no-docker.sock` },
+      });
+      expect(run.exitCode, run.all).toBe(1);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines, run.all).toHaveLength(1);
+      expect(lines[0]).toContain('Docker CE\'s containerd.io is installed but no engine: Debian\'s docker.io would replace it');
+      expect((await execa('dpkg-query', ['-W'])).stdout, 'the real package database').toBe(packagesBefore);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
