@@ -26,8 +26,13 @@ ensure_packages() {
   fi
   # --no-remove: apt never removes a package to make room (say, Docker CE's for Debian's docker.io); it stops.
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null; then
-    say "apt-get did not install ${missing[*]}: it stops rather than remove an installed package (see: apt-get install -s" \
-        "${missing[*]}); install them yourself, or make room for them"
+    local removed
+    removed=$(apt-get install -s -qq --no-install-recommends "${missing[@]}" 2>/dev/null | awk '/^Remv/ { printf " %s", $2 }')
+    if [ -n "$removed" ]; then
+      say "installing ${missing[*]} would remove${removed}, so the set-up stops: install them yourself if you mean to"
+    else
+      say "apt-get could not install ${missing[*]} (its messages are above)"
+    fi
     return 1
   fi
 }
