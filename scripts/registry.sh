@@ -5,7 +5,8 @@
 #   bash scripts/registry.sh           ensures the project's registry answers on 127.0.0.1:PORT (starts it when
 #                                      nothing answers there) and prints the address
 #   bash scripts/registry.sh stop      stops the registry this state folder's run started; the stored images stay
-#   bash scripts/registry.sh prepare   finds a registry program (or fetches one, see below), starts nothing
+#   bash scripts/registry.sh prepare   finds a registry program or image (or fetches one, see below) and prints
+#                                      what it would run ("program PATH" or "image NAME"); starts nothing
 #
 # Settings: LOCAL_REGISTRY_PORT (5000); LOCAL_REGISTRY_DIR (${XDG_CACHE_HOME:-~/.cache}/asm-web-service/registry:
 # config, storage, pid file and log); LOCAL_REGISTRY_IMAGE (a registry image to prefer to any program found).
@@ -125,7 +126,7 @@ EOF
 
 case "${1:-start}" in
   prepare)
-    registry_to_run >/dev/null
+    registry_to_run
     exit 0 ;;
   stop)
     if started=$(started_by_us); then

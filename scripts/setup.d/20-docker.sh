@@ -117,4 +117,4 @@ fi
 # --- the registry program --------------------------------------------------------------------------------------
 # scripts/registry.sh runs whatever registry program or image it finds, as the calling user; when there is none,
 # it unpacks Debian's docker-registry program into the user's cache. No package, so no service appears.
-bash "$here/registry.sh" prepare
+bash "$here/registry.sh" prepare >/dev/null

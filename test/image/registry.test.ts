@@ -96,9 +96,11 @@ describe('scripts/registry.sh', () => {
   });
 
   test('runs a registry image (LOCAL_REGISTRY_IMAGE) as the caller\'s uid, published on loopback only', async () => {
-    // A registry image made here from the machine's program (no registry image can be pulled on CI machines),
+    // A registry image made here from the program the script finds (no registry image can be pulled on CI machines),
     // on the Dockerfile's Debian base image, which the set-up provides.
-    const program = (await execa('sh', ['-c', 'command -v docker-registry || command -v registry'])).stdout.trim();
+    const found = (await registry({}, 'prepare')).stdout;
+    expect(found).toMatch(/^program \//);
+    const program = found.slice('program '.length);
     const base = /^ARG DEBIAN_IMAGE=(.+)$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'))![1];
     const image = `asm-web-service-test-registry:${process.pid}`;
     const context = mkdtempSync(path.join(os.tmpdir(), 'asm-web-service-registry-image-'));
