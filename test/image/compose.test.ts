@@ -63,7 +63,7 @@ describe('docker compose up --build', () => {
     // `docker wait` reports the exit code as the container stops, before `down` removes it. A server that ignored
     // SIGTERM would be killed after the timeout and exit 137; how fast it stops is the bench's job.
     const exitCode = execa('docker', ['wait', container], { env: dockerEnv });
-    await runCompose(['down', '--timeout', '60']);
+    await runCompose(['down', '--timeout', '30']);
     downDone = true;
     expect((await exitCode).stdout.trim()).toBe('0');
   });

@@ -106,7 +106,7 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
 
   test('stops on SIGTERM as PID 1: it exits 0 on its own, before `docker stop` would resort to SIGKILL', async () => {
     // A server that ignored SIGTERM would be killed after the grace period and exit 137; timing is the bench's job.
-    await docker(['stop', '--time', '60', container]);
+    await docker(['stop', '--time', '30', container]);
     const [exitCode, oomKilled] = (await docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', container])).split(' ');
     expect(exitCode).toBe('0');
     expect(oomKilled).toBe('false');
