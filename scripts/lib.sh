@@ -20,8 +20,10 @@ ensure_packages() {
     return 1
   fi
   say "installing ${missing[*]}"
-  # Refresh the package lists at most once an hour; a fresh machine has none.
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
+  # Refresh the package lists at most once an hour; a fresh machine has none. (Where apt keeps them: apt-config.)
+  local lists=/var/lib/apt/lists/
+  eval "$(apt-config shell lists Dir::State::lists/d)"
+  if [ -z "$(find "$lists" -maxdepth 1 -name '*Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
   fi
   # --no-remove: apt never removes a package to make room (say, Docker CE's for Debian's docker.io); it stops.

@@ -6,7 +6,7 @@
 // would land there and nowhere else, and the comparison sees the set-up's rules alone (other tests' Docker containers
 // change the host's tables at any time). Packages, boot services and binfmt_misc entries are the machine's own.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -34,6 +34,21 @@ function parse(text: string): Snapshot {
     return [name, lines.join('\n').trim()];
   }));
   return Object.fromEntries(sections.map((name) => [name, parts[name] ?? ''])) as Snapshot;
+}
+
+/**
+ * A copy of the machine's dpkg database in `admin` (for DPKG_ADMINDIR and apt's Dir::State::status) in which the
+ * packages `drop` are not installed and the package `installed` (name, version) is.
+ */
+async function fakeDpkgDatabase(admin: string, drop: string[], installed: [string, string]): Promise<void> {
+  mkdirSync(path.join(admin, 'updates'), { recursive: true });
+  const architecture = (await execa('dpkg', ['--print-architecture'])).stdout;
+  const names = new Set([...drop, installed[0]]);
+  const stanzas = readFileSync('/var/lib/dpkg/status', 'utf8').split(/\n\n+/)
+    .filter((stanza) => stanza && !names.has(/^Package: (.+)$/m.exec(stanza)?.[1] ?? ''));
+  stanzas.push(`Package: ${installed[0]}\nStatus: install ok installed\nArchitecture: ${architecture}\n` +
+    `Version: ${installed[1]}\nMaintainer: none\nDescription: made by the test`);
+  writeFileSync(path.join(admin, 'status'), `${stanzas.join('\n\n')}\n\n`);
 }
 
 describe.skipIf(!isRoot)('scripts/setup.sh only adds', () => {
@@ -78,12 +93,7 @@ describe.skipIf(!isRoot)('scripts/setup.d/20-docker.sh on a machine with Docker 
     // of the test's own). Debian's docker.io conflicts with it: installing it would replace Docker CE.
     const folder = mkdtempSync(path.join(os.tmpdir(), 'asm-web-service-dpkg-'));
     try {
-      mkdirSync(path.join(folder, 'updates'));
-      const status = readFileSync('/var/lib/dpkg/status', 'utf8').split(/\n\n+/)
-        .filter((stanza) => !/^Package: (docker\.io|containerd|runc)$/m.test(stanza));
-      status.push('Package: containerd.io\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.7.27-1\n' +
-        'Maintainer: Containerd team <help@containerd.io>\nDescription: An open and reliable container runtime');
-      writeFileSync(path.join(folder, 'status'), `${status.join('\n\n')}\n\n`);
+      await fakeDpkgDatabase(folder, ['docker.io', 'containerd', 'runc'], ['containerd.io', '1.7.27-1']);
       const packagesBefore = (await execa('dpkg-query', ['-W'])).stdout;
       const hide = 'export PATH=/usr/bin:/usr/sbin:$PATH; for program in dockerd docker-init; do ' +
         'found=$(command -v $program) && mount --bind /dev/null "$found"; done; exec bash scripts/setup.d/20-docker.sh';
@@ -95,6 +105,38 @@ describe.skipIf(!isRoot)('scripts/setup.d/20-docker.sh on a machine with Docker 
       const lines = run.stderr.trim().split('\n');
       expect(lines, run.all).toHaveLength(1);
       expect(lines[0]).toContain('Docker CE\'s containerd.io is installed but no engine: Debian\'s docker.io would replace it');
+      expect((await execa('dpkg-query', ['-W'])).stdout, 'the real package database').toBe(packagesBefore);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('ensure_packages (scripts/lib.sh)', () => {
+  test('never removes an installed package to install one: it stops with one line naming what would go', async () => {
+    // apt-get for real, on a copy of the package database and lists and with /bin/false as dpkg, so nothing it did
+    // could reach the machine: the database has Debian's docker.io installed, and podman-docker conflicts with it.
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'asm-web-service-apt-'));
+    try {
+      for (const dir of ['lists/partial', 'cache/archives/partial']) mkdirSync(path.join(folder, dir), { recursive: true });
+      const version = /^Version: (.+)$/m.exec((await execa('apt-cache', ['show', 'docker.io'])).stdout)![1];
+      await fakeDpkgDatabase(path.join(folder, 'admin'), [], ['docker.io', version]);
+      await execa('sh', ['-c', 'cp /var/lib/apt/lists/*_Packages* /var/lib/apt/lists/*Release "$0/lists/"', folder]);
+      writeFileSync(path.join(folder, 'apt.conf'), [
+        `Dir::State::status "${folder}/admin/status";`, `Dir::State::lists "${folder}/lists/";`,
+        `Dir::Cache "${folder}/cache/";`, 'Dir::Bin::dpkg "/bin/false";', ''].join('\n'));
+      const packagesBefore = (await execa('dpkg-query', ['-W'])).stdout;
+
+      const run = await execa('bash', ['-c', '. scripts/lib.sh; ensure_packages podman-docker'], {
+        cwd: repoRoot, all: true, reject: false,
+        env: { APT_CONFIG: path.join(folder, 'apt.conf'), DPKG_ADMINDIR: path.join(folder, 'admin') },
+      });
+      expect(run.exitCode, run.all).toBe(1);
+      const ours = run.stderr.split('\n').filter((line) => line.includes('[setup]'));
+      // Its progress line, then the verdict (apt's own "E:" line sits between them).
+      expect(ours, run.all).toHaveLength(2);
+      expect(ours[1]).toContain('installing podman-docker would remove docker.io, so the set-up stops');
+      expect(readdirSync(path.join(folder, 'cache', 'archives')).filter((name) => name.endsWith('.deb')), 'nothing downloaded').toEqual([]);
       expect((await execa('dpkg-query', ['-W'])).stdout, 'the real package database').toBe(packagesBefore);
     } finally {
       rmSync(folder, { recursive: true, force: true });
