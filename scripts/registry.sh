@@ -28,6 +28,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 say() { printf '\033[1m[registry]\033[0m %s\n' "$*" >&2; }
 
 port="${LOCAL_REGISTRY_PORT:-5000}"
+if ! [[ $port =~ ^[1-9][0-9]{0,4}$ ]] || [ "$port" -gt 65535 ]; then
+  say "LOCAL_REGISTRY_PORT must be a port number (1-65535), got '$port'"
+  exit 2
+fi
 address="127.0.0.1:$port"
 cache_root="${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/asm-web-service"
 state_dir="${LOCAL_REGISTRY_DIR:-$cache_root/registry}"

@@ -95,6 +95,15 @@ describe('scripts/registry.sh', () => {
     expect(existsSync(path.join(env.LOCAL_REGISTRY_DIR!, `registry-${env.LOCAL_REGISTRY_PORT}.pid`))).toBe(false);
   });
 
+  test.each(['0', '65536', '5000x', ' 5000', '-1'])('refuses LOCAL_REGISTRY_PORT=%j with one line, starting nothing', async (port) => {
+    const env = await registrySettings({ LOCAL_REGISTRY_PORT: port });
+    const refused = await registry(env);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`LOCAL_REGISTRY_PORT must be a port number (1-65535), got '${port}'`);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(env.LOCAL_REGISTRY_DIR!)).toBe(false);
+  });
+
   test('runs a registry image (LOCAL_REGISTRY_IMAGE) as the caller\'s uid, published on loopback only', async () => {
     // A registry image made here from the program the script finds (no registry image can be pulled on CI machines),
     // on the Dockerfile's Debian base image, which the set-up provides.
