@@ -43,7 +43,12 @@ if ! docker_answers; then
 fi
 if ! docker_answers; then
   if [ "$(id -u)" -ne 0 ]; then
-    say "the Docker engine does not answer; start it (e.g. sudo systemctl start docker) and run again"
+    if grep -qi 'permission denied' <<<"$(docker info 2>&1)"; then
+      say "$(id -un) may not use the Docker engine: add the user to the docker group (sudo usermod -aG docker" \
+          "$(id -un), then log in again) and run again"
+    else
+      say "the Docker engine does not answer; start it (e.g. sudo systemctl start docker) and run again"
+    fi
     exit 1
   fi
   if [ -d /run/systemd/system ] && systemctl cat docker.service >/dev/null 2>&1; then

@@ -1,40 +1,30 @@
 // `npm run build:image` as a user who is not root, only in the docker group: a throw-away user made for this test
 // (and removed after it) builds and pushes both platforms, and the project's registry runs as that user with its
 // state in the user's cache directory. Making a user needs root, so the test runs where the tests run as root (CI).
-import { execa, type Result } from 'execa';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ImageManifest } from '../../scripts/build-image.js';
+import { ThrowawayUser } from '../support/user.js';
 import { archs, dockerEnv, freePort, removeTestImages, repoRoot, testImageName, testTag } from './support.js';
 
 const isRoot = process.getuid?.() === 0;
-const user = `asmws${process.pid}`;
-let folder: string;
-let home: string;
+let user: ThrowawayUser | undefined;
 let port: number;
-let uid: number | undefined;
-let build: Result<{ all: true; reject: false }>;
+let build: Awaited<ReturnType<ThrowawayUser['run']>>;
 let manifest: ImageManifest | undefined;
 
-/** The user's whole environment, as a login would give it: nothing of root's (HOME, XDG_*, npm's) leaks in. */
-function userEnv(): string[] {
-  const env: Record<string, string> = {
-    HOME: home, USER: user, LOGNAME: user, PATH: dockerEnv.PATH!, LANG: 'C.UTF-8',
+/** The settings of the build, on top of the user's login environment. */
+function buildEnv(): Record<string, string> {
+  return {
+    PATH: dockerEnv.PATH!,
     // Not the default 127.0.0.1:5000, which may be in use by a registry the cluster started.
     LOCAL_REGISTRY_PORT: String(port),
-    IMAGE_NAME: testImageName, TAG: testTag, IMAGE_JSON: path.join(home, 'image.json'),
+    IMAGE_NAME: testImageName, TAG: testTag, IMAGE_JSON: path.join(user!.home, 'image.json'),
     PLATFORMS: archs.map((arch) => `linux/${arch}`).join(','),
     // The checkout is root's here (a user's own needs no such setting), so git must be told to read it.
     GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'safe.directory', GIT_CONFIG_VALUE_0: '*',
   };
-  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
-}
-
-function asUser(command: string[]) {
-  return execa('runuser', ['-u', user, '--', 'env', '-i', ...userEnv(), ...command],
-    { cwd: repoRoot, all: true, reject: false });
 }
 
 /** Every file and folder under `root`, as [path, owner uid]. */
@@ -44,31 +34,27 @@ function owners(root: string): [string, number][] {
 }
 
 describe.skipIf(!isRoot)('npm run build:image as a non-root user in the docker group', () => {
-  const stateDir = () => path.join(home, '.cache', 'asm-web-service', 'registry');
+  const stateDir = () => path.join(user!.home, '.cache', 'asm-web-service', 'registry');
 
   beforeAll(async () => {
-    folder = mkdtempSync(path.join(os.tmpdir(), 'asm-web-service-user-'));
-    chmodSync(folder, 0o755);
-    home = path.join(folder, 'home');
     port = await freePort();
-    await execa('useradd', ['--create-home', '--home-dir', home, '--groups', 'docker', '--shell', '/bin/sh', '--user-group', user]);
-    uid = Number((await execa('id', ['-u', user])).stdout);
+    user = await ThrowawayUser.create(`asmws${process.pid}`, ['docker']);
     // This Node (24) runs tsx, as `npm run` would by putting node_modules/.bin first on PATH.
-    build = await asUser([process.execPath, path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/build-image.ts']);
-    if (build.exitCode === 0) manifest = JSON.parse(readFileSync(path.join(home, 'image.json'), 'utf8')) as ImageManifest;
+    build = await user.run([process.execPath, path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      'scripts/build-image.ts'], repoRoot, buildEnv());
+    if (build.exitCode === 0) manifest = JSON.parse(readFileSync(path.join(user.home, 'image.json'), 'utf8')) as ImageManifest;
   });
 
   afterAll(async () => {
-    if (uid === undefined) return;
-    await asUser(['bash', 'scripts/registry.sh', 'stop']);
+    if (!user) return;
+    await user.run(['bash', 'scripts/registry.sh', 'stop'], repoRoot, buildEnv());
     if (manifest) await removeTestImages(manifest);
-    await execa('userdel', ['--remove', user], { reject: false });
-    rmSync(folder, { recursive: true, force: true });
+    await user.remove();
   });
 
   test('the user is not root and not in any group but its own and docker', async () => {
-    expect(uid).not.toBe(0);
-    expect((await asUser(['id', '-Gn'])).stdout.split(' ').sort()).toEqual(['docker', user].sort());
+    expect(user!.uid).not.toBe(0);
+    expect((await user!.run(['id', '-Gn'], repoRoot)).stdout.split(' ').sort()).toEqual(['docker', user!.name].sort());
   });
 
   test('builds and pushes every platform and writes the index digest to its image.json', () => {
@@ -82,11 +68,11 @@ describe.skipIf(!isRoot)('npm run build:image as a non-root user in the docker g
 
   test('the registry runs as the user, keeps its state in the user\'s cache, and holds what was pushed', async () => {
     const pid = readFileSync(path.join(stateDir(), `registry-${port}.pid`), 'utf8').trim();
-    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(uid));
+    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(user!.uid));
     const storage = path.join(stateDir(), 'storage');
     const files = owners(storage);
     expect(files.map(([name]) => name)).toContain(path.join('docker/registry/v2/repositories', testImageName));
-    expect(files.filter(([, owner]) => owner !== uid)).toEqual([]);
+    expect(files.filter(([, owner]) => owner !== user!.uid)).toEqual([]);
     const response = await fetch(`http://127.0.0.1:${port}/v2/${testImageName}/manifests/${manifest!.indexDigest}`, {
       headers: { Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' },
     });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { repoRoot } from '../support/server.js';
+import { ThrowawayUser } from '../support/user.js';
 
 const isRoot = process.getuid?.() === 0;
 const sections = ['firewall', 'services', 'packages', 'binfmt'] as const;
@@ -140,6 +141,21 @@ describe.skipIf(!isRoot)('ensure_packages (scripts/lib.sh)', () => {
       expect((await execa('dpkg-query', ['-W'])).stdout, 'the real package database').toBe(packagesBefore);
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('scripts/setup.sh as a user who may not use Docker', () => {
+  test('stops with one line: add the user to the docker group', async () => {
+    const user = await ThrowawayUser.create(`asmwsnd${process.pid}`);
+    try {
+      const run = await user.run(['bash', 'scripts/setup.d/20-docker.sh'], repoRoot);
+      expect(run.exitCode, run.all).toBe(1);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines, run.all).toHaveLength(1);
+      expect(lines[0]).toContain(`${user.name} may not use the Docker engine: add the user to the docker group`);
+    } finally {
+      await user.remove();
     }
   });
 });
