@@ -6,8 +6,8 @@
 // not, the build fails.
 //
 // Environment:
-//   REGISTRY     where to push, e.g. ghcr.io/alice (default: the local registry on 127.0.0.1:5000, started
-//                by scripts/registry.sh when none answers)
+//   REGISTRY     where to push, e.g. ghcr.io/alice (default: the project's local registry on 127.0.0.1:5000,
+//                which scripts/registry.sh starts as this user when none answers; LOCAL_REGISTRY_PORT moves it)
 //   IMAGE_NAME   repository name under REGISTRY (default: asm-web-service)
 //   TAG          index tag (default: <package.json version>-<git short revision>); platforms get TAG-amd64 etc.
 //   PLATFORMS    comma-separated (default: linux/amd64,linux/arm64)
@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const localRegistry = '127.0.0.1:5000';
+const localRegistry = `127.0.0.1:${process.env.LOCAL_REGISTRY_PORT || '5000'}`;
 
 /** What build/image.json holds; the cluster and the tests read it. */
 export interface ImageManifest {
@@ -119,9 +119,11 @@ async function main(): Promise<void> {
   process.stderr.write(`building ${repository}:${tag} for ${platforms.join(', ')}\n`);
 
   if (useLocalRegistry) {
-    await step(`registry: ensure one answers on ${localRegistry}`, async () => {
-      await execa('bash', [path.join(repoRoot, 'scripts/registry.sh')], { all: true });
-    });
+    await step(`registry: ensure the project's answers on ${localRegistry}`, async () => {
+      // Its message says what it started or whose registry it found (on failure: who holds the port).
+      const { stderr } = await execa('bash', [path.join(repoRoot, 'scripts/registry.sh')], { all: true });
+      return stderr.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\[registry\] /gm, '').trim().split('\n').pop();
+    }, (message) => message || 'it answers');
   }
 
   const { docker, env, buildx } = await dockerClient();

@@ -48,31 +48,85 @@ ensure_go_toolchain() {
 # remove exactly these and nothing of Docker's or anyone else's.
 NODE_NAME=asm-k8s-node
 STATE_DIR=/var/lib/asm-k8s               # etcd data, containerd root, kubelet root, certificates, logs
-RUN_DIR=/run/asm-k8s                     # sockets, pid files, containerd state
+RUN_DIR=/run/asm-k8s                     # sockets, pid files, containerd state, the namespaces' pins
 LOG_DIR="$STATE_DIR/logs"
 PKI_DIR="$STATE_DIR/pki"
 CONTAINERD_SOCKET="$RUN_DIR/containerd/containerd.sock"
+# The whole cluster runs in a network namespace and a mount namespace of its own, pinned by these two files (bind
+# mounts of /proc/PID/ns/*, under a private mount of $NAMESPACE_DIR); `nsenter --net=$NETNS_PIN` looks inside.
+NAMESPACE_DIR="$RUN_DIR/ns"
+NETNS_PIN="$NAMESPACE_DIR/net"
+MNTNS_PIN="$NAMESPACE_DIR/mnt"
+# One veth pair joins it to the host: HOST_VETH on the host, NODE_VETH inside the cluster's network namespace.
+HOST_VETH=asmk8s-veth
+NODE_VETH=asmk8s-node
+# Its own cgroup subtree, in every cgroup hierarchy: daemons in $CLUSTER_CGROUP/components, pods under
+# $CLUSTER_CGROUP/kubepods (the kubelet's cgroupRoot).
+CLUSTER_CGROUP=asm-k8s
 CNI_NETWORK=asm-k8s
 BRIDGE=asmk8s0
-NODE_SUBNET=10.244.0.0/24                # the pods' bridge network on this one node
-NODE_IP=10.244.0.1                       # the bridge's address: the node's InternalIP, where the kubelet listens
-CLUSTER_CIDR=10.244.0.0/16
-SERVICE_CIDR=10.96.0.0/16
-FIRST_SERVICE_IP=10.96.0.1
-FORWARD_CHAIN=ASM-K8S-FORWARD
-OUTPUT_CHAIN=ASM-K8S-OUTPUT
+# Address ranges (settings): the veth pair's link, the pods (all on this one node's bridge) and the Services.
+# up.sh refuses ranges that overlap each other or a route of the host.
+CLUSTER_LINK_CIDR="${CLUSTER_LINK_CIDR:-10.243.0.0/30}"
+CLUSTER_POD_CIDR="${CLUSTER_POD_CIDR:-10.244.0.0/16}"
+CLUSTER_SERVICE_CIDR="${CLUSTER_SERVICE_CIDR:-10.96.0.0/16}"
 REGISTRY=127.0.0.1:5000
 PAUSE_IMAGE="$REGISTRY/pause:3.10"
 ETCD_PORT=2379 ETCD_PEER_PORT=2380 APISERVER_PORT=6443
 CONTROLLER_MANAGER_PORT=10257 SCHEDULER_PORT=10259
 KUBELET_PORT=10250 KUBELET_HEALTHZ_PORT=10248 KUBE_PROXY_HEALTHZ_PORT=10256 KUBE_PROXY_METRICS_PORT=10249
-# Components in start order; down.sh stops them in reverse.
-COMPONENTS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+# Daemons in start order; down.sh stops them in reverse. The registry forwarders carry the node's pulls of
+# $REGISTRY to the host's registry through a unix socket (see up.sh).
+COMPONENTS=(registry-host-side registry-node-side containerd etcd kube-apiserver kube-controller-manager kube-scheduler
+  kubelet kube-proxy)
 ADMIN_KUBECONFIG="$PKI_DIR/admin.kubeconfig"
 # The facts the e2e test reads (kubectl path, kubeconfig, node), written by up.sh when the cluster is ready.
 CLUSTER_INFO="$STATE_DIR/cluster.json"
 # Logs of the last cluster survive cluster:down here, for post-mortems.
 LAST_LOGS_DIR="$CLUSTER_CACHE_ROOT/last-cluster-logs"
+
+# ---- IPv4 arithmetic for the address settings.
+# ip_to_int A.B.C.D / int_to_ip N: dotted quad <-> 32-bit integer.
+ip_to_int() { local IFS=.; set -- $1; echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4)); }
+int_to_ip() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"; }
+# cidr_valid CIDR: true for A.B.C.D/LEN whose address is the network's first (no host bits set).
+cidr_valid() {
+  [[ "$1" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$ ]] || return 1
+  local part; for part in $(echo "${1%/*}" | tr . ' '); do [ "$part" -le 255 ] || return 1; done
+  [ $(($(ip_to_int "${1%/*}") & ~(0xffffffff << (32 - ${1#*/}) & 0xffffffff))) -eq 0 ]
+}
+# cidr_host CIDR N: the network's Nth address.
+cidr_host() { int_to_ip $(($(ip_to_int "${1%/*}") + $2)); }
+# cidrs_overlap A B: true when the two ranges share an address (a bare address counts as /32).
+cidrs_overlap() {
+  local a="$1" b="$2"
+  [[ "$a" == */* ]] || a="$a/32"
+  [[ "$b" == */* ]] || b="$b/32"
+  local len=$((${a#*/} < ${b#*/} ? ${a#*/} : ${b#*/}))
+  local mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
+  [ $(($(ip_to_int "${a%/*}") & mask)) -eq $(($(ip_to_int "${b%/*}") & mask)) ]
+}
+HOST_VETH_IP="$(cidr_host "$CLUSTER_LINK_CIDR" 1)"
+NODE_IP="$(cidr_host "$CLUSTER_LINK_CIDR" 2)"       # the node's InternalIP: the apiserver and kubelet listen here
+BRIDGE_IP="$(cidr_host "$CLUSTER_POD_CIDR" 1)"      # the pods' gateway
+FIRST_SERVICE_IP="$(cidr_host "$CLUSTER_SERVICE_CIDR" 1)"
+
+# cgroup_hierarchies: the mount point of every cgroup hierarchy (v1 controllers, named v1 ones, the v2 tree).
+cgroup_hierarchies() {
+  awk '{ for (i = 7; $i != "-"; i++) {} if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo
+}
+
+# cluster_remnants_exist: true when any part a cluster:up creates is there (state, the namespaces' pins, the host's
+# veth, the cgroup subtree in any hierarchy).
+cluster_remnants_exist() {
+  [ -e "$STATE_DIR" ] || [ -e "$RUN_DIR" ] || ip link show "$HOST_VETH" >/dev/null 2>&1 && return 0
+  local hierarchy
+  for hierarchy in $(cgroup_hierarchies); do [ -d "$hierarchy/$CLUSTER_CGROUP" ] && return 0; done
+  return 1
+}
+
+# in_cluster COMMAND...: runs COMMAND inside the cluster's network and mount namespaces.
+in_cluster() { nsenter --net="$NETNS_PIN" --mount="$MNTNS_PIN" -- "$@"; }
 
 kubectl_admin() { "$K8S_BIN/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
 
@@ -89,15 +143,17 @@ pid_of() {
 
 # lock_cluster SECONDS: takes the lock that lets one cluster:up or cluster:down run at a time (a test run and a
 # person may both start one), on descriptor 9, waiting at most SECONDS; then names the processes holding it.
-# The lock file stays: removing it while another script waits on it would let a third take a second lock.
-CLUSTER_LOCK=/run/asm-k8s.lock
+# The lock is the build cache's folder (flock works on a folder too): it exists as long as cluster:up has ever run
+# and stays by design, so locking leaves no file of its own behind on the host.
+CLUSTER_LOCK="$CLUSTER_CACHE_ROOT"
 lock_cluster() {
-  exec 9>"$CLUSTER_LOCK"
+  mkdir -p "$CLUSTER_LOCK"
+  exec 9<"$CLUSTER_LOCK"
   flock -w "$1" 9 && return 0
   local holders="" proc
   for proc in /proc/[0-9]*; do
     [ "${proc#/proc/}" = "$$" ] && continue
-    if ls -l "$proc/fd" 2>/dev/null | grep -qF -- "-> $CLUSTER_LOCK"; then
+    if ls -l "$proc/fd" 2>/dev/null | awk -v lock="$CLUSTER_LOCK" '$NF == lock { found = 1 } END { exit !found }'; then
       holders+=" ${proc#/proc/} ($(tr '\0' ' ' <"$proc/cmdline" | cut -c1-80))"
     fi
   done

@@ -51,7 +51,8 @@ issue scheduler-serving "/CN=kube-scheduler" serverAuth "DNS:localhost,IP:127.0.
 [ -f service-account.key ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out service-account.key 2>/dev/null
 [ -f service-account.pub ] || openssl pkey -in service-account.key -pubout -out service-account.pub
 
-# kubeconfig NAME CERT: a kubeconfig for the apiserver on loopback with a client certificate.
+# kubeconfig NAME CERT: a kubeconfig for the apiserver at the node's address (reached from the host over the veth)
+# with a client certificate.
 kubeconfig() {
   cat >"$1.kubeconfig" <<YAML
 apiVersion: v1
@@ -60,7 +61,7 @@ clusters:
 - name: asm-k8s
   cluster:
     certificate-authority: $PKI_DIR/ca.crt
-    server: https://127.0.0.1:$APISERVER_PORT
+    server: https://$NODE_IP:$APISERVER_PORT
 users:
 - name: $1
   user:

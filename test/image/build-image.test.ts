@@ -4,20 +4,29 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ImageManifest } from '../../scripts/build-image.js';
-import { archs, buildTestImages, docker, dockerEnv, imageEntries, platformTag, skopeoRaw, type Arch } from './support.js';
+import {
+  archs, buildTestImages, docker, dockerEnv, imageEntries, platformTag, removeTestImages, skopeoRaw, TestRegistry, type Arch,
+} from './support.js';
 
 const digest = /^sha256:[0-9a-f]{64}$/;
+let registry: TestRegistry;
 let manifest: ImageManifest;
 
 beforeAll(async () => {
-  manifest = await buildTestImages();
+  registry = await TestRegistry.create();
+  manifest = await buildTestImages(registry);
+});
+
+afterAll(async () => {
+  if (manifest) await removeTestImages(manifest);
+  await registry?.remove();
 });
 
 describe('build/image.json', () => {
   test('names the image by its index digest in the test repository', () => {
-    expect(manifest.repository).toBe('127.0.0.1:5000/asm-web-service-test');
+    expect(manifest.repository).toBe(`${registry.address}/asm-web-service-test`);
     expect(manifest.indexDigest).toMatch(digest);
     expect(manifest.image).toBe(`${manifest.repository}@${manifest.indexDigest}`);
     expect(Object.keys(manifest.platforms).sort()).toEqual(archs.map((arch) => `linux/${arch}`));

@@ -1,11 +1,10 @@
 // The README's run command: docker compose builds and starts the service, it turns healthy, serves both routes,
-// runs hardened, and `down` returns in under 2 s. Uses `docker compose` (v2) where installed, else Debian's
+// runs hardened, and `down` stops it with SIGTERM alone (exit code 0). Uses `docker compose` (v2) where installed, else Debian's
 // `docker-compose` (v1, building through BuildKit), on a free port and a project name of its own.
 import { execa } from 'execa';
-import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  containerHealth, docker, dockerEnv, eventually, fetchRaw, freePort, get, pageField, repoRoot,
+  containerHealth, docker, dockerEnv, fetchRaw, freePort, get, pageField, repoRoot,
 } from './support.js';
 import { golden, normaliseDates } from '../support/http.js';
 
@@ -13,7 +12,7 @@ const project = `asmwstest${process.pid}`;
 let compose: [string, string[]];
 let hostPort: number;
 let container: string;
-let downMs: number | undefined;
+let downDone = false;
 
 async function runCompose(args: string[]): Promise<string> {
   const [file, prefix] = compose;
@@ -32,7 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (downMs === undefined) await runCompose(['down']).catch(() => undefined);
+  if (!downDone) await runCompose(['down']).catch(() => undefined);
   // The image compose built for this project only; the layers stay cached for the next build.
   await runCompose(['down', '--rmi', 'local']).catch(() => undefined);
 });
@@ -40,7 +39,7 @@ afterAll(async () => {
 describe('docker compose up --build', () => {
   test('starts one container that becomes healthy', async () => {
     expect(container).toMatch(/^[0-9a-f]{12,64}$/);
-    expect(await eventually(async () => (await containerHealth(container)) === 'healthy', 30_000, 500)).toBe(true);
+    await expect.poll(() => containerHealth(container), { timeout: 30_000, interval: 500 }).toBe('healthy');
   });
 
   test('serves / and /health on the published port', async () => {
@@ -60,13 +59,12 @@ describe('docker compose up --build', () => {
     expect(hostConfig.PortBindings['8080/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(hostPort) }]);
   });
 
-  test('docker compose down returns in under 2 s, the server having exited 0 on SIGTERM', async () => {
-    // `docker wait` reports the exit code as the container stops, before `down` removes it.
+  test('docker compose down stops it with SIGTERM alone: the server exits 0, before compose would resort to SIGKILL', async () => {
+    // `docker wait` reports the exit code as the container stops, before `down` removes it. A server that ignored
+    // SIGTERM would be killed after the timeout and exit 137; how fast it stops is the bench's job.
     const exitCode = execa('docker', ['wait', container], { env: dockerEnv });
-    const before = performance.now();
-    await runCompose(['down']);
-    downMs = performance.now() - before;
+    await runCompose(['down', '--timeout', '30']);
+    downDone = true;
     expect((await exitCode).stdout.trim()).toBe('0');
-    expect(downMs).toBeLessThan(2000);
   });
 });

@@ -1,25 +1,28 @@
 // The image of each platform, run by the real Docker engine (arm64 emulated with qemu through binfmt_misc):
 // exactly one file, numeric non-root user, read-only root and no capabilities, the HTTP smoke suite, a page that
-// states the binary's and the image's true sizes, a healthcheck that turns healthy, and a stop in under 2 s.
+// states the binary's and the image's true sizes, a healthcheck that turns healthy, and a clean exit on SIGTERM.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { ImageManifest } from '../../scripts/build-image.js';
 import {
-  archs, buildTestImages, containerHealth, docker, eventually, freePort, imageEntries, pageField, platformTag,
-  repoRoot, sizeField, smokeChecks, type Arch,
+  archs, buildTestImages, containerHealth, docker, freePort, imageEntries, pageField, platformTag, removeTestImages,
+  repoRoot, sizeField, smokeChecks, TestRegistry, type Arch,
 } from './support.js';
 
+let registry: TestRegistry;
 let manifest: ImageManifest;
 const started: string[] = [];
 
 beforeAll(async () => {
-  manifest = await buildTestImages();
+  registry = await TestRegistry.create();
+  manifest = await buildTestImages(registry);
 });
 
 afterAll(async () => {
   for (const container of started) await docker(['rm', '-f', container]).catch(() => undefined);
+  if (manifest) await removeTestImages(manifest);
+  await registry?.remove();
 });
 
 /** /proc/<pid>/status of the container's first process, as the host kernel sees it. */
@@ -40,13 +43,12 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
   beforeAll(async () => {
     image = platformTag(manifest, arch);
     port = await freePort();
-    // Hardened as in production; DRAIN_SECONDS=0 so the stop below measures the SIGTERM handling alone.
+    // Hardened as in production; DRAIN_SECONDS=0 so the server exits as soon as SIGTERM arrives.
     container = await docker(['run', '-d', '--platform', `linux/${arch}`, '--read-only', '--cap-drop', 'ALL',
       '--security-opt', 'no-new-privileges', '-e', 'DRAIN_SECONDS=0', '-p', `127.0.0.1:${port}:8080`, image]);
     started.push(container);
-    const listening = await eventually(async () =>
-      (await docker(['logs', container])).includes('listening on http://[::]:8080'), 20_000, 200);
-    expect(listening, 'the server printed its listening line').toBe(true);
+    await vi.waitFor(async () => expect(await docker(['logs', container])).toContain('listening on http://[::]:8080'),
+      { timeout: 20_000, interval: 200 });
   });
 
   test('holds exactly one file: the static binary, executable, owned by root', async () => {
@@ -99,14 +101,14 @@ describe.each(archs)('linux/%s image', (arch: Arch) => {
   });
 
   test('becomes healthy through its HEALTHCHECK (the binary\'s self-probe)', async () => {
-    expect(await eventually(async () => (await containerHealth(container)) === 'healthy', 30_000, 500)).toBe(true);
+    await expect.poll(() => containerHealth(container), { timeout: 30_000, interval: 500 }).toBe('healthy');
   });
 
-  test('stops on SIGTERM as PID 1: `docker stop` takes under 2 s and the exit code is 0', async () => {
-    const before = performance.now();
-    await docker(['stop', container]);
-    const elapsedMs = performance.now() - before;
-    expect(elapsedMs).toBeLessThan(2000);
-    expect(await docker(['inspect', '--format', '{{.State.ExitCode}}', container])).toBe('0');
+  test('stops on SIGTERM as PID 1: it exits 0 on its own, before `docker stop` would resort to SIGKILL', async () => {
+    // A server that ignored SIGTERM would be killed after the grace period and exit 137; timing is the bench's job.
+    await docker(['stop', '--time', '30', container]);
+    const [exitCode, oomKilled] = (await docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', container])).split(' ');
+    expect(exitCode).toBe('0');
+    expect(oomKilled).toBe('false');
   });
 });

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImageManifest } from '../../scripts/build-image.js';
 import { RawConnection, golden, normaliseDates, type ParsedResponse } from '../support/http.js';
-import { repoRoot, type Arch } from '../support/server.js';
+import { freePort, repoRoot, type Arch } from '../support/server.js';
 
-export { eventually, freePort, repoRoot } from '../support/server.js';
+export { freePort, repoRoot } from '../support/server.js';
 
 export type { Arch } from '../support/server.js';
 /** Both platforms; IMAGE_ARCHS=amd64 narrows a local run (CI always runs both). */
@@ -39,20 +39,53 @@ export async function skopeoRaw(reference: string, extra: string[] = []): Promis
   return JSON.parse(stdout) as Record<string, any>;
 }
 
-/** Where the tests push: a repository of their own in the local registry, so they never touch a user's image. */
+/** Where the tests push: a repository of their own in a registry of their own, so they never touch a user's. */
 export const testImageName = 'asm-web-service-test';
 export const testTag = 'test';
-const testImageJson = path.join(repoRoot, 'build', 'test-image', 'image.json');
 
-/** Runs `npm run build:image`'s script into the test repository and returns what it wrote to its image.json. */
-export async function buildTestImages(): Promise<ImageManifest> {
+/**
+ * The project's registry (scripts/registry.sh) run for one test file: on a free loopback port, with its state in a
+ * folder of its own, so it never meets the user's registry on 127.0.0.1:5000 nor its stored images.
+ */
+export class TestRegistry {
+  private constructor(readonly port: number, readonly folder: string) {}
+
+  static async create(): Promise<TestRegistry> {
+    return new TestRegistry(await freePort(), mkdtempSync(path.join(os.tmpdir(), 'asm-web-service-registry-')));
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** The settings scripts/registry.sh and build-image.ts read. */
+  get env(): NodeJS.ProcessEnv {
+    return { LOCAL_REGISTRY_PORT: String(this.port), LOCAL_REGISTRY_DIR: this.folder };
+  }
+
+  /** Stops the registry that scripts/registry.sh started for this folder and removes the folder. */
+  async remove(): Promise<void> {
+    await execa('bash', [path.join(repoRoot, 'scripts/registry.sh'), 'stop'], { ...options, env: { ...dockerEnv, ...this.env } });
+    rmSync(this.folder, { recursive: true, force: true });
+  }
+}
+
+/** Runs `npm run build:image`'s script into the test repository of `registry` and returns what it wrote. */
+export async function buildTestImages(registry: TestRegistry): Promise<ImageManifest> {
+  const imageJson = path.join(registry.folder, 'image.json');
   // This Node (24) runs tsx: with /usr/bin first on PATH, `tsx` would find the machine's older node.
   await execa(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/build-image.ts'], {
     ...options,
-    env: { ...dockerEnv, IMAGE_NAME: testImageName, TAG: testTag, IMAGE_JSON: testImageJson, REGISTRY: '',
+    env: { ...dockerEnv, ...registry.env, IMAGE_NAME: testImageName, TAG: testTag, IMAGE_JSON: imageJson, REGISTRY: '',
       PLATFORMS: archs.map((arch) => `linux/${arch}`).join(',') },
   });
-  return JSON.parse(readFileSync(testImageJson, 'utf8')) as ImageManifest;
+  return JSON.parse(readFileSync(imageJson, 'utf8')) as ImageManifest;
+}
+
+/** Drops the names the build and the tests gave the test images (their names hold the test registry's port). */
+export async function removeTestImages(manifest: ImageManifest): Promise<void> {
+  const names = [manifest.image, ...archs.map((arch) => platformTag(manifest, arch))];
+  await execa('docker', ['rmi', ...names], { ...options, reject: false });
 }
 
 export function platformTag(manifest: ImageManifest, arch: Arch): string {
