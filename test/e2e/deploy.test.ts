@@ -96,6 +96,9 @@ const namespace = lazy(async () => {
     'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest',
     'pod-security.kubernetes.io/warn=restricted', 'pod-security.kubernetes.io/audit=restricted',
   );
+  // The controller manager adds the namespace's default ServiceAccount a moment later; until then the API server
+  // refuses every pod for lack of it, before Pod Security is even asked.
+  await kubectl('wait', '--for=create', '--timeout=60s', '-n', namespaceName, 'serviceaccount/default');
   return namespaceName;
 });
 
