@@ -3,7 +3,17 @@
 // the medians and our ratio to each peer, writes them as JSON, counts instructions (callgrind) and system calls
 // (strace) per request, and measures how WORKERS=2 spreads connections. A benchmark, not a test: it never fails on a figure.
 //
+// Issue 10 added what a pod pays: server CPU per request at paced loads (keep-alive and Connection: close at fixed
+// offered rates, bench/paced.ts), beside a C floor (bench/floor.c) that only reads and writes; the idle cost
+// (CPU and wake-ups per minute with no connection and with 1,000 idle keep-alive connections); and memory under a
+// slowloris (16,000 half heads) in a memory cgroup of the benchmark's own, kernel socket memory included. As root
+// the whole run happens in a network namespace it creates and removes (its TIME_WAIT and conntrack stay there).
+//
+//   npm run bench [-- --smoke]     --smoke: every part, tiny and short (a minute), to check the harness
+//
 // Environment (all optional):
+//   BENCH_PARTS=saturated,paced,idle,slowloris,profile,workers   which parts to run (default: all)
+//   BENCH_PACED_SECONDS=5  BENCH_IDLE_SECONDS=20  BENCH_SLOW_CONNECTIONS=16000
 //   BENCH_ROUNDS=3  BENCH_SECONDS=3  BENCH_CONNECTIONS=50  BENCH_IDLE_CONNECTIONS=10000
 //   BENCH_RETRIES=2                                    extra runs of a load mode that other processes disturbed
 //   BENCH_SERVERS=asm-web-service,nginx,h2o,lighttpd   which servers (default: all)
@@ -23,8 +33,9 @@ import { fetchRaw, splitResponse } from './client.js';
 import { syscallsPerRequest, type SyscallProfile } from './syscalls.js';
 import { runWrk, runWrkUndisturbed, PIPELINE_DEPTH, type LoadMode, type LoadResult } from './load.js';
 import { openFileLimits, rssByMapping, rssKiB, socketCount, writeCounters, cpuSeconds } from './proc.js';
-import { checkTargets, formatTable, formatTargets, LOAD_BOUND_PERCENT, ratios, type ServerSummary } from './report.js';
-import { RunningServer, fileSize, freePort, ourServer, peers, type ServerSpec, type StartOptions } from './servers.js';
+import { checkPodTargets, checkTargets, formatIdleAndSlowloris, formatPaced, formatTable, formatTargets, LOAD_BOUND_PERCENT, ratios, summarisePaced, type ServerSummary } from './report.js';
+import { RunningServer, fileSize, floorServer, freePort, ourServer, peers, type ServerSpec, type StartOptions } from './servers.js';
+import { MemoryCgroup, measureIdle, measurePaced, measureSlowloris, PACED_RATES, type PacedResult } from './paced.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const SERVER_CPU = 0;
@@ -37,15 +48,23 @@ const env = (name: string, fallback: number, min = 1) => {
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer of at least ${min}`);
   return value;
 };
+const smoke = process.argv.includes('--smoke');
 const config = {
-  rounds: env('BENCH_ROUNDS', 3),
-  seconds: env('BENCH_SECONDS', 3),
+  smoke,
+  parts: (process.env.BENCH_PARTS ?? 'saturated,paced,idle,slowloris,profile,workers').split(',').map((s) => s.trim()),
+  rounds: env('BENCH_ROUNDS', smoke ? 1 : 3),
+  seconds: env('BENCH_SECONDS', smoke ? 1 : 3),
+  pacedSeconds: env('BENCH_PACED_SECONDS', smoke ? 1 : 5),
+  /** Smoke runs offer a tenth of each paced rate. */
+  pacedScale: smoke ? 0.1 : 1,
+  idleSeconds: env('BENCH_IDLE_SECONDS', smoke ? 2 : 20),
+  slowConnections: env('BENCH_SLOW_CONNECTIONS', smoke ? 500 : 16_000),
   connections: env('BENCH_CONNECTIONS', 50),
-  idleConnections: env('BENCH_IDLE_CONNECTIONS', 10_000),
+  idleConnections: env('BENCH_IDLE_CONNECTIONS', smoke ? 500 : 10_000),
   retries: env('BENCH_RETRIES', 2, 0),
   servers: process.env.BENCH_SERVERS?.split(',').map((s) => s.trim()),
-  profile: process.env.BENCH_PROFILE ?? 'all',
-  out: path.resolve(repo, process.env.BENCH_OUT ?? 'bench/results/latest.json'),
+  profile: process.env.BENCH_PROFILE ?? (smoke ? 'none' : 'all'),
+  out: path.resolve(repo, process.env.BENCH_OUT ?? (smoke ? 'build/bench/smoke.json' : 'bench/results/latest.json')),
 };
 
 const warnings: string[] = [];
@@ -278,9 +297,33 @@ async function measureWorkerSpread(spec: ServerSpec, base: Omit<StartOptions, 'p
   }
 }
 
+/**
+ * As root, runs the benchmark again inside a network namespace of its own (loopback only) and removes it after, so
+ * the close rounds' TIME_WAIT sockets and conntrack entries never reach the host's. nsenter changes only the
+ * network namespace (`ip netns exec` would remount /sys and hide the cgroup mounts). True in the outer process.
+ */
+function runInOwnNetworkNamespace(): boolean {
+  if (process.env.BENCH_NETNS || process.getuid?.() !== 0) return false;
+  const name = `asmws-bench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  try {
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    const inner = spawnSync('nsenter', [`--net=/run/netns/${name}`, process.execPath, '--import', 'tsx', import.meta.filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NETNS: name, BENCH_SKIP_SETUP: '1' },
+    });
+    process.exitCode = inner.status ?? 1;
+  } finally {
+    execFileSync('ip', ['netns', 'delete', name]);
+  }
+  return true;
+}
+
 async function main() {
   const started = Date.now();
   if (!process.env.BENCH_SKIP_SETUP) execFileSync('bash', [path.join(repo, 'bench/setup.sh')], { stdio: 'inherit' });
+  if (runInOwnNetworkNamespace()) return;
+  const parts = new Set(config.parts);
   // The benchmark process and its helpers stay off the server's CPU.
   execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
   // Servers and wrk (our children) outrank other work of this session; harmless where not permitted.
@@ -334,7 +377,12 @@ async function main() {
   const wanted = (name: string) => !config.servers || config.servers.includes(name);
   const ours = existsSync(ourBinary) && wanted('asm-web-service') ? ourServer(ourBinary) : undefined;
   if (!ours && wanted('asm-web-service')) warn(`${path.relative(repo, ourBinary)} does not exist: only the peers are measured`);
-  const servers = [...(ours ? [ours] : []), ...peers.filter((p) => wanted(p.name))];
+  const floorBinary = path.join(repo, 'build/bench/floor');
+  const floor = wanted('floor') && existsSync(floorBinary) ? floorServer(floorBinary) : undefined;
+  const servers = [...(ours ? [ours] : []), ...(floor ? [floor] : []), ...peers.filter((p) => wanted(p.name))];
+  // An older build of ours (BENCH_BASELINE_BINARY) joins the idle and slowloris parts: "half of today's".
+  const baselineBinary = process.env.BENCH_BASELINE_BINARY;
+  const baseline = baselineBinary ? { ...ourServer(baselineBinary), name: 'asm-web-service (baseline)' } : undefined;
 
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'asm-bench-'));
   chmodSync(workDir, 0o755); // the peers' workers run as nobody and must read the page
@@ -371,7 +419,7 @@ async function main() {
 
     const results = new Map<string, RoundResult[]>(servers.map((s) => [s.name, []]));
     const failures: Record<string, string[]> = {};
-    for (let round = 1; round <= config.rounds; round++) {
+    for (let round = 1; round <= (parts.has('saturated') ? config.rounds : 0); round++) {
       // Rotate the order so no server always runs first (or right after another's TIME_WAIT pile).
       const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]);
       for (const spec of order) {
@@ -390,7 +438,7 @@ async function main() {
     }
 
     let workerSpread: unknown;
-    if (ours && ourResponseBytes) {
+    if (ours && ourResponseBytes && parts.has('workers')) {
       log('WORKERS=2 spread');
       try {
         workerSpread = await measureWorkerSpread(ours, base, ourResponseBytes);
@@ -401,7 +449,7 @@ async function main() {
 
     const instructions: Record<string, InstructionCounts | { error: string }> = {};
     const syscalls: Record<string, Awaited<ReturnType<typeof syscallsPerRequest>> | { error: string }> = {};
-    const profiled = config.profile === 'none' ? [] : config.profile === 'ours' ? (ours ? [ours] : []) : servers;
+    const profiled = config.profile === 'none' || !parts.has('profile') ? [] : config.profile === 'ours' ? (ours ? [ours] : []) : servers.filter((spec) => spec !== floor);
     for (const spec of profiled) {
       log(`callgrind and strace: ${spec.name}`);
       try {
@@ -418,6 +466,66 @@ async function main() {
         warn(`strace ${spec.name} failed: ${(error as Error).message}`);
       }
     }
+
+    // What a pod pays: paced loads (interleaved rounds), idle, slowloris.
+    const paced = new Map<string, PacedResult[][]>(servers.map((s) => [s.name, []]));
+    for (let round = 1; round <= (parts.has('paced') ? config.rounds : 0); round++) {
+      const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]);
+      for (const spec of order) {
+        log(`paced round ${round}/${config.rounds}: ${spec.name}`);
+        try {
+          const { server } = await startChecked(spec, { ...base, port: await freePort() }, page);
+          try {
+            const result = await measurePaced(server, { seconds: config.pacedSeconds, cpu: LOAD_CPU, serverCpu: SERVER_CPU, retries: config.retries, maxDisturbance: MAX_DISTURBANCE_PERCENT, scale: config.pacedScale });
+            paced.get(spec.name)!.push(result);
+            log(`  ${result.map((r) => `${r.mode} ${r.offeredRate}: ${Math.round(r.requestsPerSecond)}/s ${r.serverCpuUsPerRequest.toFixed(1)} µs`).join(', ')}`);
+            for (const r of result) if (r.errors > 0) warn(`${spec.name} paced ${r.mode} ${r.offeredRate}: wrk counted ${r.errors} errors`);
+          } finally {
+            await server.stop();
+          }
+        } catch (error) {
+          (failures[spec.name] ??= []).push(`paced round ${round}: ${(error as Error).message}`);
+          warn(`${spec.name} paced round ${round} failed: ${(error as Error).message}`);
+        }
+      }
+    }
+    const memoryServers = [...servers, ...(baseline ? [baseline] : [])];
+    const idle: Record<string, unknown> = {};
+    const slowloris: Record<string, unknown> = {};
+    for (const spec of parts.has('idle') ? memoryServers : []) {
+      log(`idle: ${spec.name}`);
+      try {
+        const { server } = await startChecked(spec, { ...base, port: await freePort(), capacity: 2048 }, page);
+        try {
+          idle[spec.name] = await measureIdle(server, config.idleSeconds, 1000);
+        } finally {
+          await server.stop();
+        }
+      } catch (error) {
+        idle[spec.name] = { error: (error as Error).message };
+        warn(`idle ${spec.name} failed: ${(error as Error).message}`);
+      }
+    }
+    for (const spec of parts.has('slowloris') ? memoryServers : []) {
+      log(`slowloris (${config.slowConnections} half heads): ${spec.name}`);
+      const cgroup = new MemoryCgroup(`asmws-bench-${process.pid}-${Object.keys(slowloris).length}`);
+      try {
+        const options = { ...base, port: await freePort(), capacity: config.slowConnections + 1000 };
+        const server = await RunningServer.start(spec, options, SERVER_CPU, { wrapper: cgroup.wrapper() });
+        try {
+          const probe = spec === ours || spec === baseline ? '/health' : '/';
+          slowloris[spec.name] = { probePath: probe, ...(await measureSlowloris(server, cgroup, config.slowConnections, probe)) };
+        } finally {
+          await server.stop();
+        }
+      } catch (error) {
+        slowloris[spec.name] = { error: (error as Error).message };
+        warn(`slowloris ${spec.name} failed: ${(error as Error).message}`);
+      } finally {
+        await cgroup.remove().catch((error: Error) => warn(error.message));
+      }
+    }
+    const pacedMedians = summarisePaced(paced);
 
     // Report.
     const summaries = servers.map((spec) => summarise(spec, results.get(spec.name)!));
@@ -455,7 +563,10 @@ async function main() {
       }
       lines.push('');
     }
-    if (ours) lines.push('Targets (issue 6):', formatTargets(targets), '');
+    if (ours && parts.has('saturated')) lines.push('Targets (issue 6):', formatTargets(targets), '');
+    lines.push(...formatPaced(pacedMedians, servers.map((s) => s.name)), ...formatIdleAndSlowloris(idle, slowloris));
+    const podTargets = ours ? checkPodTargets(ours.name, floor?.name, pacedMedians, summaries, idle, slowloris) : [];
+    if (podTargets.length) lines.push('Targets (issue 10):', ...podTargets.map((t) => `  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.detail}`), '');
     if (warnings.length) lines.push(`${warnings.length} warning(s), see the log above and "warnings" in the JSON.`);
     lines.push(`JSON: ${path.relative(repo, config.out)}; took ${Math.round((Date.now() - started) / 1000)} s.`);
     process.stdout.write(lines.join('\n') + '\n');
@@ -484,6 +595,10 @@ async function main() {
       syscallsPerRequest: syscalls,
       workerSpread,
       targets,
+      paced: { delayMs: 10, rates: PACED_RATES, medians: pacedMedians, rounds: Object.fromEntries(paced) },
+      idle,
+      slowloris,
+      podTargets,
       rounds: Object.fromEntries(results),
       failures,
       warnings,

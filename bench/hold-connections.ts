@@ -1,14 +1,24 @@
 // Opens many idle TCP connections to a server and holds them, for the benchmark's memory-under-connections figure.
 // A separate process so its descriptors do not count against the benchmark's own open-file limit.
 //
-//   tsx bench/hold-connections.ts PORT COUNT [PARALLEL]
+//   tsx bench/hold-connections.ts PORT COUNT [PARALLEL] [idle|keep-alive|half-head]
 //
+// idle (the default) sends nothing; keep-alive sends one request and holds the connection once the response has
+// arrived (an idle keep-alive connection); half-head sends the first half of a request head and nothing more
+// (a slowloris client).
 // Prints {"opened":N,"failed":N} once every connection is up (or failed), then waits. A line on stdin makes it
 // print {"open":N} (connections the server has not closed meanwhile) and exit, which closes them all.
 import net from 'node:net';
 import readline from 'node:readline';
 
-const [port, count, parallel = 200] = process.argv.slice(2).map(Number);
+const [port, count, parallel = 200] = process.argv.slice(2, 5).map(Number);
+const kind = process.argv[5] ?? 'idle';
+const REQUEST = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+const HALF_HEAD = 'GET / HTTP/1.1\r\nHost: 127.0';
+if (!['idle', 'keep-alive', 'half-head'].includes(kind)) {
+  console.error(`hold-connections: unknown kind ${kind} (expected idle, keep-alive or half-head)`);
+  process.exit(2);
+}
 if (!port || !count) {
   console.error('usage: tsx bench/hold-connections.ts PORT COUNT [PARALLEL]');
   process.exit(2);
@@ -29,17 +39,36 @@ function openOne(): Promise<void> {
       clearTimeout(handshakeTimer);
       connected = true;
       opened++;
+      if (kind === 'keep-alive') {
+        socket.write(REQUEST);
+        // Held once the whole response (its head and Content-Length bytes) has arrived.
+        let received = '';
+        const onData = (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          const headEnd = received.indexOf('\r\n\r\n');
+          const length = Number(/content-length: *(\d+)/i.exec(received)?.[1] ?? NaN);
+          if (headEnd >= 0 && received.length >= headEnd + 4 + length) {
+            socket.off('data', onData);
+            resolve();
+          }
+        };
+        socket.on('data', onData);
+        return;
+      }
+      if (kind === 'half-head') socket.write(HALF_HEAD);
       resolve();
     });
     socket.on('error', () => {}); // a reset after connecting shows up as 'close' below
     socket.once('close', () => {
-      if (connected) closedByServer++;
-      else {
+      if (connected) {
+        closedByServer++;
+        resolve(); // a keep-alive connection closed before its response came must not hold its lane
+      } else {
         failed++;
         resolve();
       }
     });
-    socket.resume(); // an idle connection receives nothing, but never let a stray byte stall it
+    if (kind !== 'keep-alive') socket.resume(); // an idle connection receives nothing, but never let a stray byte stall it
   });
 }
 

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { coreBusyPercent, cpuCoreTimes, cpuSeconds } from './proc.js';
+import { contextSwitches, coreBusyPercent, cpuCoreTimes, cpuSeconds } from './proc.js';
 
 const run = promisify(execFile);
 const wrkScript = path.join(import.meta.dirname, 'wrk.lua');
@@ -18,6 +18,13 @@ export interface LoadResult {
   requests: number;
   p50Ms: number;
   p99Ms: number;
+  p999Ms: number;
+  /** Server CPU (utime + stime of all its processes) per request, in µs: what a pod pays. */
+  serverCpuUsPerRequest: number;
+  /** Softirq time of the server's core per request, in µs: the kernel's TCP delivery work, apart. */
+  serverSoftirqUsPerRequest: number;
+  /** Voluntary and involuntary context switches of the server's processes per request. */
+  contextSwitchesPerRequest: number;
   /** Socket errors and non-2xx/3xx responses wrk counted; any of them makes the figure suspect. */
   errors: number;
   /** CPU used by the server's processes, in percent of one core. */
@@ -40,18 +47,24 @@ interface WrkJson {
   duration_us: number;
   p50_us: number;
   p99_us: number;
+  p999_us: number;
   errors: Record<string, number>;
 }
 
-/** Runs wrk against 127.0.0.1:port for `seconds` with `connections` connections, one thread, pinned to `cpu`. */
+/**
+ * Runs wrk against 127.0.0.1:port for `seconds` with `connections` connections, one thread, pinned to `cpu`.
+ * With `delayMs` every connection waits that long after each response (wrk.lua's delay()): a paced load.
+ */
 export async function runWrk(
   port: number,
   mode: LoadMode,
-  options: { seconds: number; connections: number; cpu: number; serverCpu: number; serverPids: () => number[] },
+  options: { seconds: number; connections: number; cpu: number; serverCpu: number; serverPids: () => number[]; delayMs?: number },
 ): Promise<LoadResult> {
-  const scriptArgs = mode === 'pipelined' ? [String(PIPELINE_DEPTH)] : mode === 'close' ? ['1', 'close'] : ['1'];
+  const depth = mode === 'pipelined' ? PIPELINE_DEPTH : 1;
+  const scriptArgs = [String(depth), mode === 'close' ? 'close' : 'keep-alive', String(options.delayMs ?? 0)];
   const pidsBefore = options.serverPids();
   const cpuBefore = pidsBefore.map(cpuSeconds);
+  const switchesBefore = pidsBefore.map(contextSwitches);
   const coresBefore = cpuCoreTimes();
   // bash's `times` then prints the CPU time wrk used (its children's line): the load generator's own load.
   const { stdout } = await run(
@@ -63,6 +76,7 @@ export async function runWrk(
   );
   const cores = coreBusyPercent(coresBefore, cpuCoreTimes());
   const serverCpu = pidsBefore.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0);
+  const switches = pidsBefore.reduce((sum, pid, i) => sum + contextSwitches(pid) - switchesBefore[i], 0);
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
   const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as WrkJson;
@@ -75,6 +89,10 @@ export async function runWrk(
     p50Ms: result.p50_us / 1000,
     // wrk 4.1's percentile() answers 0 when its corrected histogram does not add up (seen with pipelining).
     p99Ms: result.p99_us >= result.p50_us ? result.p99_us / 1000 : NaN,
+    p999Ms: result.p999_us >= result.p99_us ? result.p999_us / 1000 : NaN,
+    serverCpuUsPerRequest: (1e6 * serverCpu) / result.requests,
+    serverSoftirqUsPerRequest: (cores[options.serverCpu].softirq / 100) * seconds * 1e6 / result.requests,
+    contextSwitchesPerRequest: switches / result.requests,
     errors: Object.values(result.errors).reduce((a, b) => a + b, 0),
     serverCpuPercent: (100 * serverCpu) / seconds,
     loadCpuPercent: (100 * wrkCpu) / seconds,

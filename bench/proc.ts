@@ -72,11 +72,45 @@ export function rssByMapping(pid: number): Record<string, number> {
   return Object.fromEntries([...byName].sort((a, b) => b[1] - a[1]));
 }
 
-/** User plus system CPU seconds one process has used so far (all its threads). */
+/** The thread ids of one process (its tasks); empty when it is gone. */
+function tasks(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU seconds one process has used so far, all its threads: the scheduler's nanosecond run time
+ * (/proc/PID/task/TID/schedstat), else utime + stime in clock ticks, whose 10 ms steps are too coarse to tell a few
+ * microseconds per request over a short paced run.
+ */
 export function cpuSeconds(pid: number): number {
+  let nanoseconds = 0;
+  let counted = false;
+  for (const tid of tasks(pid)) {
+    const field = readOrEmpty(`/proc/${pid}/task/${tid}/schedstat`).split(' ')[0];
+    if (field) {
+      nanoseconds += Number(field);
+      counted = true;
+    }
+  }
+  if (counted) return nanoseconds / 1e9;
   const fields = statFields(pid);
   // utime and stime are fields 14 and 15 of stat, so 11 and 12 after the name.
   return fields.length > 12 ? (Number(fields[11]) + Number(fields[12])) / USER_HZ : 0;
+}
+
+/** Voluntary plus involuntary context switches of one process so far, all its threads: how often it slept and woke. */
+export function contextSwitches(pid: number): number {
+  let switches = 0;
+  for (const tid of tasks(pid)) {
+    const status = readOrEmpty(`/proc/${pid}/task/${tid}/status`);
+    const value = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(status)?.[1] ?? 0);
+    switches += value('voluntary_ctxt_switches') + value('nonvoluntary_ctxt_switches');
+  }
+  return switches;
 }
 
 /** Number of open socket descriptors of one process. */

@@ -20,6 +20,8 @@ export interface StartOptions {
   capacity?: number;
   /** Worker processes of our server (peers always run one). */
   workers?: number;
+  /** More environment for our server (variants such as ACCESS_LOG or METRICS_PORT). */
+  env?: Record<string, string>;
   /** One process only (nginx without its master), for instruction counting. */
   singleProcess?: boolean;
 }
@@ -58,9 +60,26 @@ export function ourServer(binary: string): ServerSpec {
     command: (options) => ({
       file: binary,
       args: [],
-      // DRAIN_SECONDS=0: no shutdown grace, so each stop is immediate.
-      env: { PORT: String(options.port), WORKERS: String(options.workers ?? 1), DRAIN_SECONDS: '0' },
+      // DRAIN_SECONDS=0: no shutdown grace, so each stop is immediate. HEADER_TIMEOUT_SECONDS as the peers' 60 s,
+      // so that the slowloris figure holds every connection.
+      env: {
+        PORT: String(options.port),
+        WORKERS: String(options.workers ?? 1),
+        DRAIN_SECONDS: '0',
+        HEADER_TIMEOUT_SECONDS: '60',
+        ...(options.capacity ? { MAX_CONNECTIONS: String(Math.min(options.capacity, 16300)) } : {}),
+        ...options.env,
+      },
     }),
+  };
+}
+
+/** bench/floor.c, built by bench/setup.sh: reads, answers with the page, nothing else (the kernel's cost). */
+export function floorServer(binary: string): ServerSpec {
+  return {
+    name: 'floor',
+    binary,
+    command: (options) => ({ file: binary, args: [String(options.port), path.join(options.pageDir, 'index.html')] }),
   };
 }
 

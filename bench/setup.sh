@@ -9,3 +9,9 @@ cd "$(dirname "$0")/.."
 # valgrind (callgrind) counts instructions where perf has no hardware counters (VMs); util-linux has taskset;
 # strace counts system calls; iproute2 has ss; nasm/binutils build our server.
 ensure_packages nginx-light h2o lighttpd wrk valgrind strace linux-perf util-linux iproute2 nasm binutils
+
+# The floor server (bench/floor.c), rebuilt when its source is newer.
+mkdir -p build/bench
+if [ ! -x build/bench/floor ] || [ bench/floor.c -nt build/bench/floor ]; then
+  gcc -O2 -Wall -Wextra -o build/bench/floor bench/floor.c
+fi

@@ -389,6 +389,52 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
     await kubectl('wait', '-n', namespaceName, `deployment/${app}`, '--for=condition=Available', '--timeout=60s');
   }, SETUP_MS);
 
+  it('helm install of the chart from npm run synth:helm serves / and /health; helm uninstall removes it', async () => {
+    const { info, kubectl } = await cluster();
+    const { image: reference } = await image();
+    const helm = (await execa('bash', [path.join(repoRoot, 'scripts/helm.sh')], { cwd: repoRoot })).stdout.trim();
+    const chartParent = path.join(outputDir, 'helm');
+    rmSync(chartParent, { recursive: true, force: true });
+    await execa('npm', ['run', '--silent', 'synth:helm'], { cwd: repoRoot, env: { IMAGE: reference, HELM_OUTDIR: chartParent } });
+    const chart = path.join(chartParent, 'asm-web-service');
+    const release = 'asmws-helm';
+    const releaseNamespace = `${namespaceName}-helm`;
+    await kubectl('create', 'namespace', releaseNamespace);
+    await kubectl('label', 'namespace', releaseNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest');
+    await kubectl('wait', '--for=create', '--timeout=60s', '-n', releaseNamespace, 'serviceaccount/default');
+    // helm's cache, config and data folders in the test's output, not the user's home.
+    const helmHome = path.join(outputDir, 'helm-home');
+    const helmEnv = { HELM_CACHE_HOME: `${helmHome}/cache`, HELM_CONFIG_HOME: `${helmHome}/config`, HELM_DATA_HOME: `${helmHome}/data` };
+    const helmRun = (...args: string[]) => execa(helm, ['--kubeconfig', info.kubeconfig, ...args], { cwd: repoRoot, env: helmEnv });
+    try {
+      const installed = await helmRun('install', release, chart, '--namespace', releaseNamespace, '--wait', '--timeout', '180s');
+      process.stderr.write(`[e2e] helm install ${release} ${path.relative(repoRoot, chart)} --namespace ${releaseNamespace} --wait:\n${installed.stdout}\n`);
+      const status = JSON.parse((await helmRun('status', release, '--namespace', releaseNamespace, '--output', 'json')).stdout);
+      expect(status.info.status).toBe('deployed');
+      const objects = (await kubectl.json<any>('get', 'deployments,services', '-n', releaseNamespace)).items as any[];
+      const deploymentObject = objects.find((o) => o.kind === 'Deployment');
+      const serviceObject = objects.find((o) => o.kind === 'Service');
+      expect(deploymentObject.status.readyReplicas).toBe(deploymentObject.spec.replicas ?? deploymentObject.status.replicas);
+      expect(deploymentObject.spec.template.spec.containers[0].image).toBe(reference);
+      const url = `http://${serviceObject.spec.clusterIP}:${serviceObject.spec.ports[0].port}`;
+      await expect
+        .poll(() => request(`${url}/health`).then((r) => r.body.text(), (e: Error) => e.message), { timeout: 30_000, interval: 200 })
+        .toBe('OK');
+      const root = await request(`${url}/`);
+      expect(root.statusCode).toBe(200);
+      expect(await root.body.text()).toContain('<dd id="binary-size">');
+
+      const uninstalled = await helmRun('uninstall', release, '--namespace', releaseNamespace, '--wait', '--timeout', '120s');
+      process.stderr.write(`[e2e] helm uninstall ${release}: ${uninstalled.stdout}\n`);
+      await expect
+        .poll(() => kubectl('get', 'all', '-n', releaseNamespace, '-o', 'name'), { timeout: 60_000, interval: 1_000 })
+        .toBe('');
+      expect((await helmRun('list', '--namespace', releaseNamespace, '--all', '--short')).stdout).toBe('');
+    } finally {
+      await kubectl('delete', 'namespace', releaseNamespace, '--ignore-not-found', '--wait=true', '--timeout=120s').catch(() => undefined);
+    }
+  }, SETUP_MS);
+
   it('kubectl delete -f dist removes everything it created', async () => {
     const { kubectl } = await cluster();
     const { podSelector } = await deployment();
