@@ -56,13 +56,13 @@ if [ -n "$(pid_of containerd)" ] && [ -x "$K8S_BIN/crictl" ]; then
   fi
 fi
 
-# 2. The other daemons in reverse start order, in two groups: kube-proxy and the control plane first, as the
+# 2. The other daemons in reverse start order, in two groups: metrics-server, kube-proxy and the control plane first, as the
 #    apiserver's graceful shutdown stalls (until SIGKILL) once etcd is gone; then etcd, containerd, the forwarders.
 control_plane=() below=()
 for ((index = ${#COMPONENTS[@]} - 1; index >= 0; index--)); do
   case "${COMPONENTS[index]}" in
     kubelet) ;;
-    kube-*) control_plane+=("${COMPONENTS[index]}") ;;
+    kube-* | metrics-server) control_plane+=("${COMPONENTS[index]}") ;;
     *) below+=("${COMPONENTS[index]}") ;;
   esac
 done

@@ -44,6 +44,26 @@ ensure_go_toolchain() {
   echo "$go_root/bin/go"
 }
 
+# go_install_cached NAME PACKAGE VERSION [LDFLAGS]: builds PACKAGE@VERSION (a main package of a module on the Go
+# module proxy) into $CLUSTER_CACHE_ROOT/NAME-VERSION/bin/ unless it is there, and prints the binary's path.
+# GOBIN gets the binary only when the build succeeded, so an interrupted build leaves no half-written program.
+go_install_cached() {
+  local name="$1" package="$2" version="$3" ldflags="${4:-}"
+  local cache="$CLUSTER_CACHE_ROOT/$name-$version"
+  local binary="$cache/bin/${package##*/}"
+  if [ ! -x "$binary" ]; then
+    local go_bin
+    go_bin="$(ensure_go_toolchain)"
+    step "building $name $version with $("$go_bin" version | cut -d' ' -f3) into $cache"
+    mkdir -p "$cache/gomod" "$cache/gocache"
+    GOMODCACHE="$cache/gomod" GOCACHE="$cache/gocache" GOBIN="$cache/bin" \
+      GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}" \
+      nice "$go_bin" install -trimpath -ldflags "-s -w $ldflags" "$package@$version" >&2 ||
+      die "could not build $name $version from the Go module proxy"
+  fi
+  echo "$binary"
+}
+
 # ---- Layout of the running cluster. Every path, name and address here is the cluster's own, so down.sh can
 # remove exactly these and nothing of Docker's or anyone else's.
 NODE_NAME=asm-k8s-node
@@ -75,10 +95,11 @@ PAUSE_IMAGE="$REGISTRY/pause:3.10"
 ETCD_PORT=2379 ETCD_PEER_PORT=2380 APISERVER_PORT=6443
 CONTROLLER_MANAGER_PORT=10257 SCHEDULER_PORT=10259
 KUBELET_PORT=10250 KUBELET_HEALTHZ_PORT=10248 KUBE_PROXY_HEALTHZ_PORT=10256 KUBE_PROXY_METRICS_PORT=10249
+METRICS_SERVER_PORT=4443
 # Daemons in start order; down.sh stops them in reverse. The registry forwarders carry the node's pulls of
 # $REGISTRY to the host's registry through a unix socket (see up.sh).
 COMPONENTS=(registry-host-side registry-node-side containerd etcd kube-apiserver kube-controller-manager kube-scheduler
-  kubelet kube-proxy)
+  kubelet kube-proxy metrics-server)
 ADMIN_KUBECONFIG="$PKI_DIR/admin.kubeconfig"
 # The facts the e2e test reads (kubectl path, kubeconfig, node), written by up.sh when the cluster is ready.
 CLUSTER_INFO="$STATE_DIR/cluster.json"

@@ -48,6 +48,11 @@ issue kubelet-serving "/CN=$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP"
 # Controller-manager and scheduler serve /healthz on their own ports.
 issue controller-manager-serving "/CN=kube-controller-manager" serverAuth "DNS:localhost,IP:127.0.0.1"
 issue scheduler-serving "/CN=kube-scheduler" serverAuth "DNS:localhost,IP:127.0.0.1"
+# The apiserver's aggregation layer proxies /apis/metrics.k8s.io to metrics-server with this client certificate
+# (--proxy-client-*), which metrics-server trusts through --requestheader-client-ca-file.
+issue front-proxy-client "/CN=front-proxy-client" clientAuth
+issue metrics-server "/CN=system:metrics-server" serverAuth,clientAuth \
+  "DNS:metrics-server.kube-system.svc,DNS:metrics-server.kube-system.svc.cluster.local,IP:$NODE_IP"
 [ -f service-account.key ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out service-account.key 2>/dev/null
 [ -f service-account.pub ] || openssl pkey -in service-account.key -pubout -out service-account.pub
 
@@ -80,3 +85,4 @@ kubeconfig kube-controller-manager kube-controller-manager
 kubeconfig kube-scheduler kube-scheduler
 kubeconfig kube-proxy kube-proxy
 kubeconfig kubelet kubelet-client
+kubeconfig metrics-server metrics-server

@@ -81,6 +81,7 @@ ensure_packages containerd runc containernetworking-plugins iptables iproute2 ut
 
 # ---- The binaries (cached by version; the first run builds them from source, about 12 min).
 bash "$here/build.sh"
+metrics_server_bin="$(bash "$here/metrics-server.sh")"
 
 # From here on a failure removes everything created so far (down.sh knows each part by its fixed name).
 on_exit() {
@@ -311,7 +312,12 @@ start_component kube-apiserver "$K8S_BIN/kube-apiserver" \
   --service-account-key-file "$pki/service-account.pub" \
   --service-account-signing-key-file "$pki/service-account.key" \
   --service-cluster-ip-range "$CLUSTER_SERVICE_CIDR" \
-  --authorization-mode Node,RBAC --allow-privileged=true --profiling=false
+  --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
+  --requestheader-client-ca-file "$pki/ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key" \
+  --enable-aggregator-routing=true
 wait_until kube-apiserver 180 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
   "https://$NODE_IP:$APISERVER_PORT/readyz"
 step "apiserver ready: $(curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
@@ -406,6 +412,77 @@ conntrack:
 YAML
 start_component kube-proxy "$K8S_BIN/kube-proxy" --config "$config/kube-proxy.yaml"
 wait_until kube-proxy 120 in_cluster curl -fsS "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
+
+# ---- metrics-server: the resource metrics API (kubectl top, the HorizontalPodAutoscaler), run on the node like
+# the other components, with a certificate of its own for its kubeconfig, the kubelets and its clients. The
+# apiserver reaches it through the APIService, a Service without selector and an EndpointSlice at the node's
+# address (--enable-aggregator-routing: straight to that endpoint). RBAC as upstream's manifests grant it.
+kubectl_admin apply -f - >/dev/null <<YAML
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: system:metrics-server }
+rules:
+- apiGroups: [""]
+  resources: [nodes/metrics]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: system:metrics-server }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:metrics-server }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: system:metrics-server }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: metrics-server:system:auth-delegator }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: system:metrics-server }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: metrics-server-auth-reader, namespace: kube-system }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: system:metrics-server }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: metrics-server, namespace: kube-system }
+spec:
+  ports: [{ name: https, port: 443, protocol: TCP, targetPort: $METRICS_SERVER_PORT }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: metrics-server-node
+  namespace: kube-system
+  labels: { kubernetes.io/service-name: metrics-server }
+addressType: IPv4
+ports: [{ name: https, port: $METRICS_SERVER_PORT, protocol: TCP }]
+endpoints: [{ addresses: ["$NODE_IP"], conditions: { ready: true } }]
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: { name: v1beta1.metrics.k8s.io }
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  service: { name: metrics-server, namespace: kube-system, port: 443 }
+  caBundle: $(base64 -w0 "$pki/ca.crt")
+YAML
+start_component metrics-server "$metrics_server_bin" \
+  --kubeconfig "$pki/metrics-server.kubeconfig" \
+  --authentication-kubeconfig "$pki/metrics-server.kubeconfig" \
+  --authorization-kubeconfig "$pki/metrics-server.kubeconfig" \
+  --bind-address "$NODE_IP" --secure-port "$METRICS_SERVER_PORT" \
+  --tls-cert-file "$pki/metrics-server.crt" --tls-private-key-file "$pki/metrics-server.key" \
+  --requestheader-client-ca-file "$pki/ca.crt" \
+  --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
+  --kubelet-use-node-status-port --metric-resolution 10s
 
 # ---- Real readiness: the node reports Ready (runtime and CNI network ready).
 deadline=$((SECONDS + 180))

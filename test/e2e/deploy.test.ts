@@ -20,6 +20,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type HostState,
   type Kubectl,
+  type LoadReport,
   hostState,
   kubectlFor,
   lazy,
@@ -429,9 +430,70 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
       await expect
         .poll(() => kubectl('get', 'all', '-n', releaseNamespace, '-o', 'name'), { timeout: 60_000, interval: 1_000 })
         .toBe('');
-      expect((await helmRun('list', '--namespace', releaseNamespace, '--all', '--short')).stdout).toBe('');
+      expect((await helmRun('list', '--namespace', releaseNamespace, '--short')).stdout).toBe('');
     } finally {
       await kubectl('delete', 'namespace', releaseNamespace, '--ignore-not-found', '--wait=true', '--timeout=120s').catch(() => undefined);
+    }
+  }, SETUP_MS);
+
+  it('autoscaling: under load the HPA (metrics-server) adds pods that become Ready, no request fails, and it scales back in', async () => {
+    const { kubectl } = await cluster();
+    const { image: reference } = await image();
+    const hpaNamespace = `${namespaceName}-hpa`;
+    const appDir = path.join(outputDir, 'autoscaled');
+    rmSync(appDir, { recursive: true, force: true });
+    await execa('npx', ['tsx', 'test/e2e/autoscaling-app.ts'], { cwd: repoRoot, env: { IMAGE: reference, OUTDIR: appDir } });
+    await kubectl('create', 'namespace', hpaNamespace);
+    await kubectl('label', 'namespace', hpaNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest');
+    await kubectl('wait', '--for=create', '--timeout=60s', '-n', hpaNamespace, 'serviceaccount/default');
+    try {
+      await kubectl('apply', '-n', hpaNamespace, '-f', appDir);
+      const objects = (await kubectl.json<any>('get', '-n', hpaNamespace, '-f', appDir)).items as any[];
+      const app = objects.find((o) => o.kind === 'Deployment').metadata.name as string;
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler').metadata.name as string;
+      const serviceObject = objects.find((o) => o.kind === 'Service');
+      await kubectl('wait', '-n', hpaNamespace, `deployment/${app}`, '--for=condition=Available', '--timeout=180s');
+      // metrics-server has the pod's CPU once it has scraped the kubelet twice.
+      await expect
+        .poll(() => kubectl('top', 'pods', '-n', hpaNamespace, '--no-headers').catch((e: Error) => e.message), { timeout: 120_000, interval: 2_000 })
+        .toMatch(/\d+m\s+\d+Mi/);
+      const url = `http://${serviceObject.spec.clusterIP}:${serviceObject.spec.ports[0].port}`;
+      await expect
+        .poll(() => request(`${url}/health`).then((r) => r.body.text(), (e: Error) => e.message), { timeout: 30_000, interval: 200 })
+        .toBe('OK');
+      const page = await (await request(`${url}/`)).body.text();
+
+      const started = performance.now();
+      const timeline: string[] = [];
+      const sample = async () => {
+        const deploymentObject = await kubectl.json<any>('get', 'deployment', '-n', hpaNamespace, app);
+        const autoscaler = await kubectl.json<any>('get', 'hpa', '-n', hpaNamespace, hpa);
+        const cpu = autoscaler.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+        const row = { replicas: deploymentObject.status.replicas ?? 0, ready: deploymentObject.status.readyReplicas ?? 0, cpu };
+        timeline.push(`${secondsSince(started)} s: ${row.replicas} pods, ${row.ready} ready, CPU ${cpu ?? '?'} % of request`);
+        return row;
+      };
+      const load = startLoad(`${url}/`, page, 8, 0);
+      let report: LoadReport;
+      try {
+        await expect
+          .poll(async () => { const row = await sample(); return row.ready >= 2 && row.ready === row.replicas; }, { timeout: 240_000, interval: 3_000 })
+          .toBe(true);
+        await sleep(10_000); // the new pods serve their share under load
+        await sample();
+      } finally {
+        report = await load.stop();
+      }
+      const scaledOut = Math.max(...timeline.map((line) => Number(/: (\d+) pods/.exec(line)![1])));
+      await expect
+        .poll(async () => (await sample()).replicas, { timeout: 240_000, interval: 3_000 })
+        .toBe(1);
+      process.stderr.write(`[e2e] autoscaling: ${report.ok} requests ok, ${report.failed} failed over ${report.seconds} s; replicas over time:\n  ${timeline.join('\n  ')}\n`);
+      expect(report.failed, report.failures.join('\n')).toBe(0);
+      expect(report.ok).toBeGreaterThan(100);
+      expect(scaledOut).toBeGreaterThanOrEqual(2);
+    } finally {
+      await kubectl('delete', 'namespace', hpaNamespace, '--ignore-not-found', '--wait=true', '--timeout=120s').catch(() => undefined);
     }
   }, SETUP_MS);
 
