@@ -14,6 +14,7 @@
 // Environment (all optional):
 //   BENCH_PARTS=saturated,paced,idle,slowloris,profile,workers   which parts to run (default: all)
 //   BENCH_PACED_SECONDS=5  BENCH_IDLE_SECONDS=20  BENCH_SLOW_CONNECTIONS=16000
+//   BENCH_SLOW_HEAD=half|long                          the slowloris' heads: 28 bytes, or 7,000 (the worst case)
 //   BENCH_ROUNDS=3  BENCH_SECONDS=3  BENCH_CONNECTIONS=50  BENCH_IDLE_CONNECTIONS=10000
 //   BENCH_RETRIES=2                                    extra runs of a load mode that other processes disturbed
 //   BENCH_SERVERS=asm-web-service,nginx,h2o,lighttpd   which servers (default: all)
@@ -59,6 +60,7 @@ const config = {
   pacedScale: smoke ? 0.1 : 1,
   idleSeconds: env('BENCH_IDLE_SECONDS', smoke ? 2 : 20),
   slowConnections: env('BENCH_SLOW_CONNECTIONS', smoke ? 500 : 16_000),
+  slowHead: process.env.BENCH_SLOW_HEAD ?? 'half',
   connections: env('BENCH_CONNECTIONS', 50),
   idleConnections: env('BENCH_IDLE_CONNECTIONS', smoke ? 500 : 10_000),
   retries: env('BENCH_RETRIES', 2, 0),
@@ -66,6 +68,7 @@ const config = {
   profile: process.env.BENCH_PROFILE ?? (smoke ? 'none' : 'all'),
   out: path.resolve(repo, process.env.BENCH_OUT ?? (smoke ? 'build/bench/smoke.json' : 'bench/results/latest.json')),
 };
+if (!['half', 'long'].includes(config.slowHead)) throw new Error(`BENCH_SLOW_HEAD must be half or long, not ${config.slowHead}`);
 
 const warnings: string[] = [];
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -507,14 +510,14 @@ async function main() {
       }
     }
     for (const spec of parts.has('slowloris') ? memoryServers : []) {
-      log(`slowloris (${config.slowConnections} half heads): ${spec.name}`);
+      log(`slowloris (${config.slowConnections} ${config.slowHead} heads): ${spec.name}`);
       const cgroup = new MemoryCgroup(`asmws-bench-${process.pid}-${Object.keys(slowloris).length}`);
       try {
         const options = { ...base, port: await freePort(), capacity: config.slowConnections + 1000 };
         const server = await RunningServer.start(spec, options, SERVER_CPU, { wrapper: cgroup.wrapper() });
         try {
           const probe = spec === ours || spec === baseline ? '/health' : '/';
-          slowloris[spec.name] = { probePath: probe, ...(await measureSlowloris(server, cgroup, config.slowConnections, probe)) };
+          slowloris[spec.name] = { probePath: probe, ...(await measureSlowloris(server, cgroup, config.slowConnections, probe, config.slowHead === 'long')) };
         } finally {
           await server.stop();
         }

@@ -1,11 +1,12 @@
 // Opens many idle TCP connections to a server and holds them, for the benchmark's memory-under-connections figure.
 // A separate process so its descriptors do not count against the benchmark's own open-file limit.
 //
-//   tsx bench/hold-connections.ts PORT COUNT [PARALLEL] [idle|keep-alive|half-head]
+//   tsx bench/hold-connections.ts PORT COUNT [PARALLEL] [idle|keep-alive|half-head|long-head]
 //
 // idle (the default) sends nothing; keep-alive sends one request and holds the connection once the response has
 // arrived (an idle keep-alive connection); half-head sends the first half of a request head and nothing more
-// (a slowloris client).
+// (a slowloris client); long-head sends 7,000 bytes of a head without its end (the worst case for a server that
+// keeps unfinished heads in its own memory).
 // Prints {"opened":N,"failed":N} once every connection is up (or failed), then waits. A line on stdin makes it
 // print {"open":N} (connections the server has not closed meanwhile) and exit, which closes them all.
 import net from 'node:net';
@@ -15,8 +16,9 @@ const [port, count, parallel = 200] = process.argv.slice(2, 5).map(Number);
 const kind = process.argv[5] ?? 'idle';
 const REQUEST = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 const HALF_HEAD = 'GET / HTTP/1.1\r\nHost: 127.0';
-if (!['idle', 'keep-alive', 'half-head'].includes(kind)) {
-  console.error(`hold-connections: unknown kind ${kind} (expected idle, keep-alive or half-head)`);
+const LONG_HEAD = `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'p'.repeat(7000 - 46)}\r\n`;
+if (!['idle', 'keep-alive', 'half-head', 'long-head'].includes(kind)) {
+  console.error(`hold-connections: unknown kind ${kind} (expected idle, keep-alive, half-head or long-head)`);
   process.exit(2);
 }
 if (!port || !count) {
@@ -56,6 +58,7 @@ function openOne(): Promise<void> {
         return;
       }
       if (kind === 'half-head') socket.write(HALF_HEAD);
+      if (kind === 'long-head') socket.write(LONG_HEAD);
       resolve();
     });
     socket.on('error', () => {}); // a reset after connecting shows up as 'close' below

@@ -51,7 +51,7 @@ export async function measurePaced(
  * Opens `count` connections of `kind` (see hold-connections.ts) from a helper process; resolves once they are up.
  * `release()` closes them and tells how many the server had not closed meanwhile.
  */
-export async function holdConnections(port: number, count: number, kind: 'idle' | 'keep-alive' | 'half-head') {
+export async function holdConnections(port: number, count: number, kind: 'idle' | 'keep-alive' | 'half-head' | 'long-head') {
   const holder = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'hold-connections.ts'), String(port), String(count), '200', kind], {
     cwd: repo,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -157,11 +157,12 @@ export class MemoryCgroup {
 }
 
 /**
- * Memory with `count` slowloris connections open (each holding half a request head) against a server already
- * running in `cgroup`, and how fast a request on another connection is answered meanwhile (median and worst of 5).
+ * Memory with `count` slowloris connections open (each holding half a request head, or with `long` 7,000 bytes of
+ * one) against a server already running in `cgroup`, and how fast a request on another connection is answered
+ * meanwhile (median and worst of 5).
  */
-export async function measureSlowloris(server: RunningServer, cgroup: MemoryCgroup, count: number, probePath: string) {
-  const held = await holdConnections(server.port, count, 'half-head');
+export async function measureSlowloris(server: RunningServer, cgroup: MemoryCgroup, count: number, probePath: string, long = false) {
+  const held = await holdConnections(server.port, count, long ? 'long-head' : 'half-head');
   try {
     await sleep(1000); // the last heads are read and the server settles
     const rss = server.processes().reduce((sum, pid) => sum + rssKiB(pid), 0);

@@ -190,11 +190,13 @@ export interface AsmWebServiceProps {
   readonly memoryRequest?: Size;
 
   /**
-   * Memory limit, whole mebibytes, at least `memoryRequest`. The server allocates nothing at run time, but its
-   * static buffers let each of its up to 16384 connections hold an unfinished 8 KiB request head: measured, 16000
-   * such connections peak at 149 MiB (and a 32 MiB limit was OOM-killed by 4000). The default covers that bound
-   * with room for kernel socket buffers, so the limit never kills a server doing what it was built for.
-   * @default Size.mebibytes(192)
+   * Memory limit, whole mebibytes, at least `memoryRequest`. The server allocates nothing at run time, and keeps
+   * an unfinished request head in the kernel's receive buffer, but a first piece of a head longer than 256 bytes
+   * takes an 8 KiB carry buffer, for each of up to 16300 connections (`MAX_CONNECTIONS`). Measured in a memory
+   * cgroup of its own (kernel and socket memory included), 16000 connections each holding: half a short head,
+   * 66 MiB; 7,000 bytes of a head, the worst case, 187 MiB. The default covers that worst case at 16300 connections
+   * with a third to spare, so the limit never kills a server doing what it was built for.
+   * @default Size.mebibytes(256)
    */
   readonly memoryLimit?: Size;
 
@@ -416,7 +418,7 @@ export class AsmWebService extends Construct {
     }
     const memoryRequestMiB = validateMebibytes('memoryRequest', props.memoryRequest ?? Size.mebibytes(8), 1, 1_048_576);
     const memoryLimitMiB = validateMebibytes(
-      'memoryLimit', props.memoryLimit ?? Size.mebibytes(192), memoryRequestMiB, 1_048_576, ` (at least 'memoryRequest')`,
+      'memoryLimit', props.memoryLimit ?? Size.mebibytes(256), memoryRequestMiB, 1_048_576, ` (at least 'memoryRequest')`,
     );
     const readinessPeriod = validateSeconds('readinessPeriod', props.readinessPeriod ?? Duration.seconds(2), 1, 3600);
     const readinessFailureThreshold = validateInteger('readinessFailureThreshold', props.readinessFailureThreshold ?? 1, 1, 1000);

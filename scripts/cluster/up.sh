@@ -482,7 +482,12 @@ start_component metrics-server "$metrics_server_bin" \
   --tls-cert-file "$pki/metrics-server.crt" --tls-private-key-file "$pki/metrics-server.key" \
   --requestheader-client-ca-file "$pki/ca.crt" \
   --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
-  --kubelet-use-node-status-port --metric-resolution 10s
+  --kubelet-use-node-status-port --metric-resolution 10s --kubelet-request-timeout 5s
+
+metrics_api_available() {
+  [ "$(kubectl_admin get apiservice v1beta1.metrics.k8s.io \
+    -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]
+}
 
 # ---- Real readiness: the node reports Ready (runtime and CNI network ready).
 deadline=$((SECONDS + 180))
@@ -491,6 +496,10 @@ until [ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[
   [ "$SECONDS" -lt "$deadline" ] || { kubectl_admin describe node "$NODE_NAME" >&2 || true; fail "node $NODE_NAME not Ready after 180s"; }
   sleep 2
 done
+
+# ---- The metrics API answers: the APIService is Available once the apiserver reaches metrics-server and its
+# discovery works (its first scrape of the kubelet follows within --metric-resolution).
+wait_until metrics-server 120 metrics_api_available
 
 echo "$definition_hash" >"$RUN_DIR/definition.sha256"
 platform="$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.operatingSystem}/{.status.nodeInfo.architecture}')"

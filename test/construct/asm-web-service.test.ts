@@ -174,7 +174,7 @@ describe('AsmWebService defaults', () => {
   it('requests tiny resources and limits memory to the server\'s designed maximum, not CPU', () => {
     expect(containerOf(synth().deployment).resources).toEqual({
       requests: { cpu: '10m', memory: '8Mi' },
-      limits: { memory: '192Mi' },
+      limits: { memory: '256Mi' },
     });
   });
 
@@ -602,8 +602,8 @@ describe('AsmWebService validation', () => {
   });
 
   it("rejects a 'memoryLimit' below the request", () => {
-    expect(() => synth({ memoryRequest: Size.mebibytes(256) })).toThrow(
-      "'memoryLimit' must be a whole number of mebibytes from 256 to 1048576 (at least 'memoryRequest'), got 192 MiB",
+    expect(() => synth({ memoryRequest: Size.mebibytes(300) })).toThrow(
+      "'memoryLimit' must be a whole number of mebibytes from 300 to 1048576 (at least 'memoryRequest'), got 256 MiB",
     );
   });
 
