@@ -260,7 +260,7 @@ interface SlowResult { opened: number; stillOpen: number; rssKiB: number; cgroup
 const ok = <T>(value: unknown): value is T => typeof value === 'object' && value !== null && !('error' in value);
 
 /** The idle and slowloris tables. */
-export function formatIdleAndSlowloris(idle: Record<string, unknown>, slowloris: Record<string, unknown>): string[] {
+export function formatIdleAndSlowloris(idle: Record<string, unknown>, slowloris: Record<string, unknown>, slowHead = 'half'): string[] {
   const lines: string[] = [];
   const idleNames = Object.keys(idle);
   if (idleNames.length) {
@@ -275,7 +275,8 @@ export function formatIdleAndSlowloris(idle: Record<string, unknown>, slowloris:
   }
   const slowNames = Object.keys(slowloris);
   if (slowNames.length) {
-    lines.push('Slowloris (connections each holding half a request head; the server alone in a memory cgroup):', '', '| server | held | RSS | cgroup peak: memory + socket buffers = total | a request meanwhile: median / worst |', '|---|---|---|---|---|');
+    const holding = slowHead === 'long' ? '7,000 bytes of a request head' : 'half a request head';
+    lines.push(`Slowloris (connections each holding ${holding}; the server alone in a memory cgroup):`, '', '| server | held | RSS | cgroup peak: memory + socket buffers = total | a request meanwhile: median / worst |', '|---|---|---|---|---|');
     for (const name of slowNames) {
       const r = slowloris[name];
       const mib = (b: number) => `${(b / (1 << 20)).toFixed(1)} MiB`;
