@@ -69,8 +69,7 @@ event_loop:
         b.le    .Lloop_event
         ldrb    w1, [state, #ticking]
         cbnz    w1, .Lloop_find_tick
-        bl      start_tick                      // awake after a sleep without connections
-        b       .Lloop_event                    // (the tick was off: it is not in this batch)
+        bl      start_tick                      // awake after a sleep, or a doze, whose expiry may be in this batch
 .Lloop_find_tick:
         // A tick in this batch is taken first and its sweep last (see on_tick): a slow turn of the loop must
         // not close a connection whose input waits in this batch, nor renew deadlines from a stale clock.
@@ -94,14 +93,16 @@ event_loop:
         ldr     ready, [event]
         ldr     w2, [event, #EPOLL_DATA + 4]    // a connection's generation (see watch_connection)
         add     event, event, #EPOLL_EVENT_SIZE
+        ldp     w0, w1, [state, #signal_fd]     // and timer_fd
+        cmp     fd, w1
+        b.eq    .Lloop_event                    // taken before the batch (on_tick)
+        mov     w3, #1
+        strb    w3, [state, #eventful]
+        cmp     fd, w0
+        b.eq    on_signal
         ldr     w0, [state, #listen_fd]
         cmp     fd, w0
         b.eq    accept_connections
-        ldp     w0, w1, [state, #signal_fd]     // and timer_fd
-        cmp     fd, w0
-        b.eq    on_signal
-        cmp     fd, w1
-        b.eq    .Lloop_event                    // taken before the batch (on_tick)
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         // An event of a connection closed earlier in this batch (by the tick, say) must not reach a new
@@ -329,7 +330,8 @@ on_tick:
         b       update_date
 
 // end_tick: after a batch with a tick: runs the connection timers, and stops the tick once no connection is left,
-// so that an idle server sleeps until a client or a signal comes.
+// so that an idle server sleeps until a client or a signal comes. A whole tick without any other event means the
+// connections are quiet: then it dozes instead of ticking on.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
 end_tick:
         str     x30, [sp, #-16]!
@@ -341,7 +343,50 @@ end_tick:
         strb    wzr, [state, #ticking]
         adr     x2, no_tick
         b       set_tick
-1:      ret
+1:      ldrb    w0, [state, #eventful]
+        strb    wzr, [state, #eventful]
+        cbz     w0, doze
+        ret
+
+// doze: stops the tick and sets its timer once, for the tick at which the first connection's deadline passes, so
+// that quiet connections (idle keep-alive ones, say) cost no wake-up until then. Any other event starts the tick
+// again (start_tick, which also renews the Date line the tick would have).
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26, x27
+doze:
+        str     x30, [sp, #-16]!                // the caller's return, for the end
+        mov     w0, #-1
+        str     w0, [state, #first_deadline]
+        adr     x0, 1f
+        str     x0, [sp, #-16]!                 // for_each_connection returns to 1f
+        adr     visit, .Ldoze_earliest
+        b       for_each_connection
+1:      strb    wzr, [state, #ticking]
+        ldr     w0, [state, #first_deadline]    // in ticks of the monotonic clock: fire at its start
+        mov     x1, #TICK_MS
+        mul     x0, x0, x1                      // milliseconds
+        mov     x1, #1000
+        udiv    x2, x0, x1
+        msub    x3, x2, x1, x0
+        mov     x1, #(1000000 & 0xffff)
+        movk    x1, #(1000000 >> 16), lsl #16
+        mul     x3, x3, x1                      // nanoseconds
+        add     x4, state, #alarm_time          // a struct itimerspec (alarm_time is only scratch): no interval,
+        stp     xzr, xzr, [x4]
+        stp     x2, x3, [x4, #16]               // and the expiry, absolute
+        ldr     w0, [state, #timer_fd]
+        mov     w1, #TFD_TIMER_ABSTIME
+        mov     x2, x4
+        mov     x3, #0
+        sys     timerfd_settime
+        ldr     x30, [sp], #16
+        ret
+.Ldoze_earliest:
+        ldr     w0, [conn, #C_DEADLINE]
+        ldr     w1, [state, #first_deadline]
+        cmp     w0, w1
+        b.hs    2f
+        str     w0, [state, #first_deadline]
+2:      ret
 
 // start_tick: starts the tick after a sleep without connections, and reads the clocks the stopped tick did not
 // (the deadlines of new connections count from now_tick, and their responses carry date_line).

@@ -45,10 +45,12 @@ child_pids:     .skip 4 * WORKERS_MAX // by worker index (from 1), 0 while a slo
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, a worker keeps only its own, at index 0
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
 generation:     .skip 4         // of the connection watched last (see watch_connection)
+first_deadline: .skip 4         // the earliest deadline of the open connections, while doze looks for it
 reads_left:     .skip 4         // on_readable's full reads left before the connection is requeued (a byte)
 ticking:        .skip 1         // the tick is on (it stops while there is no connection)
 tick_due:       .skip 1         // this batch has a tick: the timers' sweep follows its events (end_tick)
-                .skip 2
+eventful:       .skip 1         // an event other than the tick came since the last tick (else end_tick dozes)
+                .skip 5         // (the events stay 8-aligned)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date

@@ -96,12 +96,13 @@ event_loop:
         mov     ready, [event]
         mov     r14d, [event + EPOLL_DATA + 4]  ; a connection's generation (see watch_connection)
         add     event, EPOLL_EVENT_SIZE
+        cmp     fd, [timer_fd]
+        je      .event                          ; taken before the batch (on_tick)
+        mov     byte [eventful], 1
         cmp     fd, [listen_fd]
         je      .accept
         cmp     fd, [signal_fd]
         je      .signal
-        cmp     fd, [timer_fd]
-        je      .event                          ; taken before the batch (on_tick)
         mov     ebx, fd
         shl     ebx, CONN_SHIFT
         add     conn, conns
@@ -336,17 +337,54 @@ on_tick:
         jmp     update_date
 
 ; end_tick: after a batch with a tick: runs the connection timers, and stops the tick once no connection is left,
-; so that an idle server sleeps until a client or a signal comes.
+; so that an idle server sleeps until a client or a signal comes. A whole tick without any other event means the
+; connections are quiet: then it dozes instead of ticking on.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 end_tick:
         mov     byte [tick_due], 0
         call    sweep_timers
         cmp     dword [active], 0
-        jne     .ticking
+        jne     .connections
         mov     byte [ticking], 0
         mov     edx, no_tick
         jmp     set_tick
-.ticking:
+.connections:
+        cmp     byte [eventful], 0
+        mov     byte [eventful], 0
+        je      doze
+        ret
+
+; doze: stops the tick and sets its timer once, for the tick at which the first connection's deadline passes, so
+; that quiet connections (idle keep-alive ones, say) cost no wake-up until then. Any other event starts the tick
+; again (start_tick, which also renews the Date line the tick would have).
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r11
+doze:
+        mov     dword [first_deadline], -1
+        mov     eax, .earliest
+        call    for_each_connection
+        mov     byte [ticking], 0
+        mov     eax, [first_deadline]           ; in ticks of the monotonic clock: fire at its start
+        imul    rax, rax, TICK_MS
+        xor     edx, edx
+        mov     ecx, 1000
+        div     rcx
+        imul    rdx, rdx, 1000000
+        mov     qword [alarm_time], 0           ; a struct itimerspec (alarm_time is only scratch): no interval,
+        mov     qword [alarm_time + 8], 0
+        mov     [alarm_time + 16], rax          ; and the expiry, absolute
+        mov     [alarm_time + 24], rdx
+        mov     edi, [timer_fd]
+        mov     esi, TFD_TIMER_ABSTIME
+        mov     edx, alarm_time
+        xor     r10d, r10d
+        sys     SYS_timerfd_settime
+        ret
+.earliest:
+        mov     eax, [conn + C_DEADLINE]
+        cmp     eax, [first_deadline]
+        jae     .later
+        mov     [first_deadline], eax
+.later:
         ret
 
 ; start_tick: starts the tick after a sleep without connections, and reads the clocks the stopped tick did not

@@ -27,6 +27,7 @@ first_pid:      resd 1          ; the process that starts and replaces the worke
 wait_status:    resd 1          ; of the worker that ended last
 date_second:    resd 1          ; the Unix time date_line shows
 generation:     resd 1          ; of the connection watched last (see watch_connection)
+first_deadline: resd 1          ; the earliest deadline of the open connections, while doze looks for it
 now_ms:         resq 1
 drain_end_ms:   resq 1
 last_start_ms:  resq 1          ; when replace_workers last started a worker
@@ -35,6 +36,7 @@ ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
 ticking:        resb 1          ; the tick is on (it stops while there is no connection)
 tick_due:       resb 1          ; this batch has a tick: the timers' sweep follows its events (end_tick)
+eventful:       resb 1          ; an event other than the tick came since the last tick (else end_tick dozes)
 reads_left:     resb 1          ; on_readable's full reads left before the connection is requeued
 crashed:        resb 1          ; a worker died of a signal or a status other than 0: the first process exits 1
         alignb  8

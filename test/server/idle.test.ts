@@ -74,6 +74,46 @@ describe.each(archs)('%s: an idle server sleeps', (arch) => {
     expect(Object.fromEntries(calls)).toEqual({});
   });
 
+  it('dozes while its connections are quiet: no system call in 3 s with 20 idle keep-alive connections open', async () => {
+    const server = await startCounted(arch);
+    const connections = await Promise.all(Array.from({ length: 20 }, () => RawConnection.open(server.port)));
+    try {
+      for (const connection of connections) {
+        await connection.write(request('GET', '/health'));
+        await connection.waitFor(() => connection.receivedLength >= golden('health').length, 3000 * slow);
+      }
+      // A tick with the requests' events, then one without: the server dozes until the first keep-alive
+      // deadline (75 s away) instead of ticking 4 times a second.
+      await sleep(800 * slow);
+      const calls = await syscallsDuring(server, 3000);
+      console.log(`${arch}: system calls in 3 s with 20 idle keep-alive connections: ${JSON.stringify(Object.fromEntries(calls))}`);
+      expect(Object.fromEntries(calls)).toEqual({});
+      expect(msToNextTick(server.pid), 'the timer is set for the first deadline').toBeGreaterThan(60_000);
+      // A request wakes it: answered with a current Date, and the tick runs again.
+      const answer = await exchange(server.port, request('GET', '/health'), { responses: 1, timeoutMs: 3000 * slow });
+      expect(show(answer.bytes)).toBe(show(golden('health')));
+    } finally {
+      for (const connection of connections) connection.destroy();
+    }
+  });
+
+  it('wakes from a doze for the first deadline: a quiet connection closes on time', async () => {
+    const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '2' } });
+    const connection = await RawConnection.open(server.port);
+    try {
+      await connection.write(request('GET', '/health'));
+      await connection.waitFor(() => connection.receivedLength >= golden('health').length, 3000 * slow);
+      const answeredAt = performance.now();
+      expect(await connection.waitForEnd(6000 * slow)).toBe('fin');
+      const afterMs = connection.endedAt - answeredAt;
+      console.log(`${arch}: keep-alive of a quiet connection (KEEPALIVE_SECONDS=2): closed ${afterMs.toFixed(0)} ms after its answer`);
+      expect(afterMs).toBeGreaterThanOrEqual(2000 - 20);
+      expect(afterMs).toBeLessThanOrEqual(2750 + (arch === 'arm64' ? 1500 : 400));
+    } finally {
+      connection.destroy();
+    }
+  });
+
   it('ticks while a connection is open, and its timers count from the wake-up, not from the last tick before the sleep', async () => {
     const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '1' } });
     await sleep(2000); // asleep: the clock the timers use was last read at the start

@@ -21,7 +21,9 @@ export function msToNextTick(pid: number): number | undefined {
     const value = /it_value: \((\d+), (\d+)\)/.exec(info);
     const interval = /it_interval: \((\d+), (\d+)\)/.exec(info);
     if (!value || !interval) throw new Error(`no it_value or it_interval in the timerfd's fdinfo: ${info}`);
-    if (interval[1] === '0' && interval[2] === '0') return undefined;
+    // Without an interval the timer is off (it_value 0 too), or set once: the doze of quiet connections, whose
+    // expiry is the next tick (it_value 0 once it has expired, until the server reads it).
+    if (interval[1] === '0' && interval[2] === '0' && value[1] === '0' && value[2] === '0') return undefined;
     // 0 until the server reads the expiry (timerfd moves its timer on only then): the tick is due now.
     return Number(value[1]) * 1000 + Number(value[2]) / 1e6;
   }
