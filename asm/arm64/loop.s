@@ -388,8 +388,8 @@ doze:
         str     w0, [state, #first_deadline]
 2:      ret
 
-// start_tick: starts the tick after a sleep without connections, and reads the clocks the stopped tick did not
-// (the deadlines of new connections count from now_tick, and their responses carry date_line).
+// start_tick: starts the tick after a sleep without connections, or a doze, and reads the clocks the stopped tick
+// did not (the deadlines of new connections count from now_tick, and their responses carry date_line).
 // CLOBBERS: x0-x9
 start_tick:
         str     x30, [sp, #-16]!

@@ -387,8 +387,8 @@ doze:
 .later:
         ret
 
-; start_tick: starts the tick after a sleep without connections, and reads the clocks the stopped tick did not
-; (the deadlines of new connections count from now_tick, and their responses carry date_line).
+; start_tick: starts the tick after a sleep without connections, or a doze, and reads the clocks the stopped tick
+; did not (the deadlines of new connections count from now_tick, and their responses carry date_line).
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 start_tick:
         call    update_clock
