@@ -521,7 +521,7 @@ async function main() {
         const server = await RunningServer.start(spec, options, SERVER_CPU, { wrapper: cgroup.wrapper() });
         try {
           const probe = spec === ours || spec === baseline ? '/health' : '/';
-          slowloris[spec.name] = { probePath: probe, ...(await measureSlowloris(server, cgroup, config.slowConnections, probe, config.slowHead === 'long')) };
+          slowloris[spec.name] = { probePath: probe, ...(await measureSlowloris(server, cgroup, config.slowConnections, probe, config.slowHead === 'long' ? 'long-head' : 'half-head')) };
         } finally {
           await server.stop();
         }

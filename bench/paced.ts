@@ -157,12 +157,12 @@ export class MemoryCgroup {
 }
 
 /**
- * Memory with `count` slowloris connections open (each holding half a request head, or with `long` 7,000 bytes of
- * one) against a server already running in `cgroup`, and how fast a request on another connection is answered
- * meanwhile (median and worst of 5).
+ * Memory with `count` slowloris connections open (each holding half a request head, or 7,000 bytes of one: see
+ * hold-connections.ts) against a server already running in `cgroup`, and how fast a request on another connection
+ * is answered meanwhile (median and worst of 5).
  */
-export async function measureSlowloris(server: RunningServer, cgroup: MemoryCgroup, count: number, probePath: string, long = false) {
-  const held = await holdConnections(server.port, count, long ? 'long-head' : 'half-head');
+export async function measureSlowloris(server: RunningServer, cgroup: MemoryCgroup, count: number, probePath: string, head: 'half-head' | 'long-head') {
+  const held = await holdConnections(server.port, count, head);
   try {
     await sleep(1000); // the last heads are read and the server settles
     const rss = server.processes().reduce((sum, pid) => sum + rssKiB(pid), 0);

@@ -34,7 +34,7 @@ crashed:        .skip 1         // a worker died of a signal or a status other t
 date_second:    .skip 4         // the Unix time date_line shows
 rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
-alarm_time:     .skip 32        // struct itimerval for set_alarm
+alarm_time:     .skip 32        // struct itimerval for set_alarm; doze's struct itimerspec too (only scratch)
 last_start_ms:  .skip 8         // when replace_workers last started a worker
 event_mask:     .skip EPOLL_EVENT_SIZE
 sockaddr:       .skip 28        // a sockaddr_in6, or a sockaddr_in in its first 16 bytes

@@ -42,7 +42,7 @@ crashed:        resb 1          ; a worker died of a signal or a status other th
         alignb  8
 rlimit:         resq 2
 timespec:       resq 2
-alarm_time:     resq 4          ; struct itimerval for set_alarm
+alarm_time:     resq 4          ; struct itimerval for set_alarm; doze's struct itimerspec too (only scratch)
 sockaddr:       resb 28        ; a sockaddr_in6, or a sockaddr_in in its first 16 bytes
 event_mask:     resb EPOLL_EVENT_SIZE
         alignb  8

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { msToNextTick } from '../support/interleave.js';
-import { RawConnection, exchange, golden, request, show, sleep } from '../support/http.js';
+import { RawConnection, checkDate, exchange, golden, request, show, sleep } from '../support/http.js';
 import { archs, eventually, slowdown, startServer, stopAllServers, type Arch, type ServerHandle } from '../support/server.js';
 
 /** Starts the server so that its system calls can be counted (arm64: qemu logs each one on stderr). */
@@ -89,9 +89,13 @@ describe.each(archs)('%s: an idle server sleeps', (arch) => {
       console.log(`${arch}: system calls in 3 s with 20 idle keep-alive connections: ${JSON.stringify(Object.fromEntries(calls))}`);
       expect(Object.fromEntries(calls)).toEqual({});
       expect(msToNextTick(server.pid), 'the timer is set for the first deadline').toBeGreaterThan(60_000);
-      // A request wakes it: answered with a current Date, and the tick runs again.
+      // A request wakes it: answered with a Date renewed at the wake-up (the last one was made 3.8 s ago, before
+      // the doze), at most a tick's second behind plus scheduling slack, as in date.test.ts.
+      const sentAt = Date.now();
       const answer = await exchange(server.port, request('GET', '/health'), { responses: 1, timeoutMs: 3000 * slow });
       expect(show(answer.bytes)).toBe(show(golden('health')));
+      const date = answer.responses[0].headers.find(([name]) => name === 'Date')?.[1] ?? '';
+      expect(checkDate(date), `Date ${date} after a doze`).toBeGreaterThanOrEqual(sentAt - Math.min(2000, 1250 + 500 * slow));
     } finally {
       for (const connection of connections) connection.destroy();
     }
