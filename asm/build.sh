@@ -22,6 +22,13 @@ fail() { echo "asm/build.sh: $*" >&2; exit 1; }
 repo_width=80
 size_width=28
 platform_width=11
+build_info_width=120
+
+version=$(sed -n 's/^ *"version": *"\(.*\)",*$/\1/p' package.json | head -n 1)
+# A label value of the metrics' build_info: nothing that needs escaping there, and no space (the field's padding).
+if [ -z "$version" ] || printf '%s' "$version" | LC_ALL=C grep -q '[^A-Za-z0-9.+-]'; then
+  fail "package.json's version may hold only A-Z a-z 0-9 . + -, got '$version'"
+fi
 
 repo_url=${REPO_URL:-$(sed -n 's/^ *"url": *"\(.*\)",*$/\1/p' package.json | head -n 1)}
 repo_url=${repo_url#git+}
@@ -59,6 +66,14 @@ fill_page() {
       print line }' "$1" > "$2"
   if grep -q '{{' "$2"; then fail "unfilled field in $2"; fi
   wc -c < "$2" | tr -d ' \n' > "$(dirname "$2")/page-length.txt"
+}
+
+# fill_build_info OUT ARCH BINARY_BYTES: writes the labels of /metrics' build_info, padded with spaces to
+# build_info_width (the server copies them up to the first space).
+fill_build_info() {
+  labels="version=\"$version\",arch=\"$2\",binary_bytes=\"$3\",image_bytes=\"${image_size}\""
+  [ ${#labels} -le $build_info_width ] || fail "build_info labels longer than $build_info_width: $labels"
+  printf "%-${build_info_width}s" "$labels" > "$1"
 }
 
 # link ARCH GEN_DIR OUT: assembles the entry file of ARCH with GEN_DIR on the include path and links OUT
@@ -105,10 +120,12 @@ build_one() {
   mkdir -p "$gen"
   out=$out_dir/asm-web-service
   fill_page asm/page.html "$gen/page.html" "" "linux/$arch"
+  fill_build_info "$gen/build-info.txt" "$arch" ""
   link "$arch" "$gen" "$out"
   size=$(wc -c < "$out" | tr -d ' ')
   field=$(awk -v n="$size" 'BEGIN { printf "%d bytes (%.2f KiB)", n, n / 1024 }')
   fill_page asm/page.html "$gen/page.html" "$field" "linux/$arch"
+  fill_build_info "$gen/build-info.txt" "$arch" "$size"
   link "$arch" "$gen" "$out"
   final=$(wc -c < "$out" | tr -d ' ')
   [ "$final" = "$size" ] || fail "linux/$arch: binary size changed from $size to $final when its size was filled in"

@@ -29,7 +29,13 @@ read_config:
         add     x0, state, #settings_end
         cmp     setting_out, x0
         b.ne    .Lconfig_next
-        // PORT as the user wrote it, for messages ("8080" by default)
+        adr     x1, name_metrics_port           // /metrics is served on PORT unless METRICS_PORT says otherwise
+        mov     w3, #name_metrics_port_len
+        bl      find_env
+        cbnz    x0, 1f
+        ldr     w0, [state, #cfg_port]
+        str     w0, [state, #cfg_metrics_port]
+1:      // PORT as the user wrote it, for messages ("8080" by default)
         adr     x1, name_port
         mov     w3, #name_port_len
         bl      find_env

@@ -168,6 +168,12 @@ serve_input:
         bl      parse_request
         strb    w3, [conn, #C_RFLAGS]           // an unfinished head's R_HEAD, for its 408 (on_timeout)
         cbz     x0, .Lserve_send                // the head is not complete yet
+        bl      count_request
+        adr     x1, response_metrics
+        cmp     x0, x1
+        b.ne    1f
+        bl      render_metrics
+1:
         ldrb    w1, [conn, #C_FLAGS]
         and     w1, w1, #~F_INHEAD              // the head is done: the next one gets a timer of its own
         strb    w1, [conn, #C_FLAGS]
@@ -193,6 +199,9 @@ serve_input:
 .Lserve_gathered:
         str     w3, [entry, #E_FLAGS]
         add     entry, entry, #ENTRY_SIZE
+        adrp    x1, metrics_pages
+        cmp     x0, x1
+        b.hs    .Lserve_send_metrics            // its page holds one response at a time
         cmp     gathered, #BATCH_MAX
         b.lo    .Lserve_next
 .Lserve_send:
@@ -201,6 +210,11 @@ serve_input:
         b.cs    .Lserve_stopped
         cmp     gathered, #BATCH_MAX
         b.eq    .Lserve_batch                   // a full batch went out: answer the rest
+        b       .Lserve_keep_rest
+.Lserve_send_metrics:
+        bl      send_batch                      // then answer the rest
+        b.cs    .Lserve_stopped
+        b       .Lserve_batch
 .Lserve_keep_rest:
         bl      keep_input
         ldrb    w0, [conn, #C_FLAGS]
@@ -420,7 +434,7 @@ start_write_timer:
 
 // write_iovecs: writev of iovecs up to iovec, a failed connection is closed.
 // IN: conn, fd, iovec (x9) = end of the iovecs   OUT: x0 = bytes written (0 if the socket is full), C = 1 if
-// closed   CLOBBERS: x1, x2, x8, x10
+// closed   CLOBBERS: x1, x2, x8, x10, x16, x17
 write_iovecs:
         adr     x1, iovecs
         sub     x2, iovec, x1
@@ -428,12 +442,16 @@ write_iovecs:
         mov     w0, fd
         sys     writev
         cmn     x0, #4095
-        b.lo    .Lwrite_done                    // C = 0
+        b.hs    .Lwrite_error
+        adr     x16, shared_counters + M_RESPONSE_BYTES
+        shared_add x16, x0, w1
+        clear_carry
+        ret
+.Lwrite_error:
         cmn     x0, #EAGAIN
         b.ne    .Lwrite_failed                  // EPIPE, ECONNRESET: the client is gone
         mov     x0, #0
         clear_carry
-.Lwrite_done:
         ret
 .Lwrite_failed:
         mov     x10, x30
@@ -540,9 +558,10 @@ close_connection:
         sys     close
         stp     xzr, xzr, [conn]
         stp     xzr, xzr, [conn, #16]           // and C_GEN
-        ldr     w0, [state, #active]
+        ldr     x8, [state, #open_count]
+        ldr     w0, [x8]
         sub     w0, w0, #1
-        str     w0, [state, #active]
+        str     w0, [x8]
         set_carry
         ret
 
@@ -564,11 +583,24 @@ watch_connection:
 // IN: conn, fd   CLOBBERS: x0-x15, x22-x24, x26
 on_timeout:
         ldr     w0, [conn, #C_RESP]
-        cbnz    w0, close_connection
+        cbnz    w0, .Ltimeout_write
         ldrb    w0, [conn, #C_FLAGS]
-        tbnz    w0, #F_LINGER_BIT, close_connection
+        tbnz    w0, #F_LINGER_BIT, close_connection // the end of a lingering close, not a timeout
         ldrh    w0, [conn, #C_CARRY]
-        cbz     w0, close_connection
+        cbnz    w0, .Ltimeout_head
+        ldr     x0, [conn, #C_BODY]
+        cbnz    x0, .Ltimeout_body
+        count   M_TIMEOUTS + TIMEOUT_KEEPALIVE * 8, w0
+        b       close_connection
+.Ltimeout_write:
+        count   M_TIMEOUTS + TIMEOUT_WRITE * 8, w0
+        b       close_connection
+.Ltimeout_body:
+        count   M_TIMEOUTS + TIMEOUT_BODY * 8, w0
+        b       close_connection
+.Ltimeout_head:
+        count   M_TIMEOUTS + TIMEOUT_HEAD * 8, w0
+        count   M_REQUESTS + (STATUS_408 * 4 + ROUTE_OTHER) * 8, w0
         adr     x0, response_408
         str     w0, [conn, #C_RESP]
         ldrb    w0, [conn, #C_RFLAGS]

@@ -11,6 +11,7 @@
         .equ    Q_TRANSFER_BIT, 7               // a Transfer-Encoding header was seen
         .equ    Q_CLOSE_BIT, 8                  // Connection lists "close"
         .equ    Q_KEEP_ALIVE_BIT, 9             // Connection lists "keep-alive"
+        .equ    Q_METRICS_BIT, 10               // path "/metrics", on a connection with F_METRICS
         .equ    Q_GET, 1 << Q_GET_BIT
         .equ    Q_HEAD, 1 << Q_HEAD_BIT
         .equ    Q_V11, 1 << Q_V11_BIT
@@ -21,6 +22,7 @@
         .equ    Q_TRANSFER, 1 << Q_TRANSFER_BIT
         .equ    Q_CLOSE, 1 << Q_CLOSE_BIT
         .equ    Q_KEEP_ALIVE, 1 << Q_KEEP_ALIVE_BIT
+        .equ    Q_METRICS, 1 << Q_METRICS_BIT
 
         .equ    LOWER_8, 0x2020202020202020     // or-ed into letters (and '-') makes them lower case
 
@@ -49,11 +51,13 @@
 // parse_request: parses one request head at the start of the input and chooses its response.
 // The target is scanned once (every byte visible, and the first '?', where the path ends), then its form is
 // read from its start, as in the x86_64 tree.
-// IN:  x1 = the head's first byte, w2 = bytes available (> 0)
-// OUT: x0 = response descriptor, or 0 when the head is not complete yet
+// IN:  x1 = the head's first byte, w2 = bytes available (> 0), conn
+// OUT: x0 = response descriptor (response_metrics for /metrics: render_metrics makes it), or 0 when the head
+//      is not complete yet
 //      w2 = length of the head; w3 = R_* flags (when the head is not complete: R_HEAD if it is a HEAD
-//      request's, so that a 408 for it has no body either); x4 = body length to discard
-// CLOBBERS: x1, x5-x7, x9-x14
+//      request's, so that a 408 for it has no body either); x4 = body length to discard; w10 = Q_* facts,
+//      which tell the route (count_request)
+// CLOBBERS: x1, x5-x7, x9, x11-x14
 parse_request:
         str     x30, [sp, #-16]!
         mov     head, line
@@ -141,6 +145,13 @@ parse_request:
         ccmp    mark, #7, #0, eq
         cset    w9, eq
         orr     facts, facts, w9, lsl #Q_HEALTH_BIT
+        ldr     x9, word_metrics
+        cmp     x0, x9                          // "/metrics", where the connection serves it
+        ccmp    mark, #8, #0, eq
+        ldrb    w9, [conn, #C_FLAGS]
+        ubfx    w9, w9, #F_METRICS_BIT, #1
+        csel    w9, w9, wzr, eq
+        orr     facts, facts, w9, lsl #Q_METRICS_BIT
         add     line, cursor, #1                // "HTTP/d.d" and the line's end
         sub     x0, line_end, line
         cmp     x0, #8
@@ -310,6 +321,8 @@ parse_request:
         orr     w3, w3, w5                      // and every connection closes after shutdown began
         lsl     w3, w3, #R_CLOSE_BIT
 .Lparse_choose:
+        adr     x0, response_405
+        tbnz    facts, #Q_METRICS_BIT, .Lparse_metrics
         adr     x0, response_404
         tst     facts, #Q_PAGE | Q_HEALTH
         b.eq    .Lparse_done
@@ -328,6 +341,11 @@ parse_request:
 .Lparse_return:
         ldr     x30, [sp], #16
         ret
+.Lparse_metrics:
+        tst     facts, #Q_GET | Q_HEAD          // x0: response_405
+        b.eq    .Lparse_done
+        adr     x0, response_metrics
+        b       .Lparse_done
 
 .Lparse_incomplete:
         sub     x0, input_end, head

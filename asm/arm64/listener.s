@@ -40,6 +40,13 @@ serve:
         lsl     x0, x0, #2                      // * 1000 / TICK_MS
         orr     x0, x0, #0x0000000200000002     // + 2
         str     x0, [state, #keepalive_ticks]
+        bl      map_shared_counters
+        ldr     w0, [state, #cfg_port]          // /metrics on PORT's connections, or nowhere
+        ldr     w1, [state, #cfg_metrics_port]
+        cmp     w0, w1
+        mov     w0, #F_METRICS
+        csel    w0, w0, wzr, eq
+        str     w0, [state, #accept_flags]
         // Every worker's listener exists before the startup line, so the line means that all of them accept.
         listeners .req x24                      // listen_fds
         workers .req w26                        // cfg_workers
@@ -172,7 +179,11 @@ become_worker:
         stp     xzr, xzr, [x0], #16
         subs    w1, w1, #1
         b.hs    .Lbecome_forget
-        stp     wzr, wzr, [state, #active]      // and max_fd
+        str     wzr, [state, #max_fd]
+        adr     x0, shared_counters + M_OPEN    // its slot: a replaced worker's connections are gone
+        add     x0, x0, worker, uxtw #2
+        str     x0, [state, #open_count]
+        str     wzr, [x0]
         str     wzr, [state, #date_second]      // event_loop writes the Date line anew
         bl      make_spare
         b       event_loop
@@ -293,22 +304,22 @@ report_end:
         ret
 
 // put_decimal: writes a number in decimal: counts its digits, then writes them from the last.
-// IN: w1 = the number, x0 = where   OUT: x0 = after it   CLOBBERS: x1-x5
+// IN: x1 = the number, x0 = where   OUT: x0 = after it   CLOBBERS: x1-x5
 put_decimal:
-        mov     w2, #10
-        mov     w3, w1
+        mov     x2, #10
+        mov     x3, x1
 .Ldecimal_count:
-        udiv    w3, w3, w2
+        udiv    x3, x3, x2
         add     x0, x0, #1
-        cbnz    w3, .Ldecimal_count
+        cbnz    x3, .Ldecimal_count
         mov     x4, x0
 .Ldecimal_digit:
-        udiv    w3, w1, w2
-        msub    w5, w3, w2, w1                  // the lowest digit
+        udiv    x3, x1, x2
+        msub    x5, x3, x2, x1                  // the lowest digit
         add     w5, w5, #'0'
         strb    w5, [x4, #-1]!
-        mov     w1, w3
-        cbnz    w1, .Ldecimal_digit
+        mov     x1, x3
+        cbnz    x1, .Ldecimal_digit
         ret
 
 // open_listener: opens the non-blocking listening socket on [::]:PORT, which takes IPv4 connections too (so

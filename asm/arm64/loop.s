@@ -125,7 +125,8 @@ event_loop:
         b.lo    .Lloop_wait
         bl      stop_accepting
 .Lloop_finished:
-        ldr     w0, [state, #active]
+        ldr     x0, [state, #open_count]
+        ldr     w0, [x0]
         cbnz    w0, .Lloop_wait
         b       finish
 
@@ -205,25 +206,29 @@ accept_connections:
         b.eq    .Laccept_done                   // none left
         cmn     x0, #4095
         b.hs    .Laccept_retry_later
+        count   M_ACCEPTED, w1
         cmp     w0, #MAX_FDS
         b.hs    .Laccept_refuse
-        ldr     w1, [state, #active]
+        ldr     x3, [state, #open_count]
+        ldr     w1, [x3]
         ldr     w2, [state, #cfg_max_connections]
         cmp     w1, w2
         b.hs    .Laccept_refuse                 // MAX_CONNECTIONS open: closed at once
+        add     w1, w1, #1
+        str     w1, [x3]
         mov     fd, w0
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         stp     xzr, xzr, [conn, #C_BODY]       // also C_RESP, C_SENT
-        str     wzr, [conn, #C_FLAGS]           // also C_RFLAGS, C_CARRY
+        ldr     w1, [state, #accept_flags]
+        str     w1, [conn, #C_FLAGS]            // also C_RFLAGS, C_CARRY (0)
         ldp     w1, w2, [state, #now_tick]      // and keepalive_ticks
         add     w1, w1, w2
         str     w1, [conn, #C_DEADLINE]
-        ldp     w1, w2, [state, #active]        // and max_fd
-        add     w1, w1, #1
+        ldr     w2, [state, #max_fd]
         cmp     fd, w2
         csel    w2, fd, w2, hi
-        stp     w1, w2, [state, #active]
+        str     w2, [state, #max_fd]
         // The request usually arrived with the connection: answer it before asking epoll, and watch the
         // connection only if it stays open (a client that sent its request and its FIN costs no epoll_ctl).
         bl      on_readable
@@ -232,6 +237,7 @@ accept_connections:
         bl      watch_connection
         b       .Laccept_next
 .Laccept_refuse:
+        count   M_SHED, w1
         sys     close
         b       .Laccept_next
 .Laccept_shed:
@@ -246,7 +252,10 @@ accept_connections:
         sys     close
         bl      make_spare
         cmn     x22, #4095
-        b.lo    .Laccept_next
+        b.hs    .Laccept_retry_later
+        count   M_ACCEPTED, w1
+        count   M_SHED, w1
+        b       .Laccept_next
 .Laccept_retry_later:
         mov     w0, #ACCEPT_RETRY_MS
         bl      set_alarm
@@ -338,7 +347,8 @@ end_tick:
         strb    wzr, [state, #tick_due]
         bl      sweep_timers
         ldr     x30, [sp], #16
-        ldr     w0, [state, #active]
+        ldr     x0, [state, #open_count]
+        ldr     w0, [x0]
         cbnz    w0, 1f
         strb    wzr, [state, #ticking]
         adr     x2, no_tick

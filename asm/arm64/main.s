@@ -24,6 +24,7 @@
         .equ    WORKERS_MAX, 64
         .equ    READS_PER_EVENT, 8      // full reads of a connection in a row before the others' turn (64 KiB)
         .equ    ACCEPT_RETRY_MS, 100    // a failed accept (other than for descriptors) is tried again after this
+        .equ    METRICS_SHIFT, 13       // log2 of a connection's page for its /metrics response (metrics.s)
 
 // Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
         .equ    CONN_SHIFT, 5
@@ -41,10 +42,12 @@
         .equ    F_INHEAD_BIT, 1         // the timer is the request-head timer
         .equ    F_EOF_BIT, 2            // the client has shut down its sending side
         .equ    F_LAST_BIT, 3           // shutting down: close (gently) once the pending response is out
+        .equ    F_METRICS_BIT, 4        // /metrics is a route on this connection (METRICS_PORT)
         .equ    F_LINGER, 1 << F_LINGER_BIT
         .equ    F_INHEAD, 1 << F_INHEAD_BIT
         .equ    F_EOF, 1 << F_EOF_BIT
         .equ    F_LAST, 1 << F_LAST_BIT
+        .equ    F_METRICS, 1 << F_METRICS_BIT
 
         .equ    R_HEAD_BIT, 0           // answer to HEAD: no body
         .equ    R_CLOSE_BIT, 1          // close the connection after this response
@@ -72,6 +75,7 @@
         .equ    D_STATUS_LEN, 12        // hword
         .equ    D_TYPE_LEN, 14          // hword
         .equ    D_BODY_LEN, 16          // hword
+        .equ    D_STATUS_INDEX, 18      // byte: the status's place in the metrics' counters (STATUS_*), times 4
 
 // Registers with a role across routines.
         state   .req x28                // the state block (state.s), from _start on
@@ -88,6 +92,23 @@
 
         .text
         .global _start
+
+// shared_add COUNTER, AMOUNT, STATUS: adds AMOUNT (a register or #1) to the shared counter whose address is
+// in COUNTER, atomically: other workers count into it too. A load-exclusive/store-exclusive loop, which every
+// ARMv8 core has (the single-instruction LSE atomics are ARMv8.1). CLOBBERS: x17, STATUS (a w register)
+        .macro  shared_add counter, amount, status
+.Lshared_add\@:
+        ldxr    x17, [\counter]
+        add     x17, x17, \amount
+        stxr    \status, x17, [\counter]
+        cbnz    \status, .Lshared_add\@
+        .endm
+
+// count OFFSET, STATUS: adds one to the shared counter at OFFSET (metrics.s). CLOBBERS: x16, x17, STATUS
+        .macro  count offset, status
+        adr     x16, shared_counters + \offset
+        shared_add x16, #1, \status
+        .endm
 
 // _start: reads the configuration, then serves or runs the self-probe.
 // IN: sp = argc, argv..., 0, envp..., 0 (the kernel's initial stack)
@@ -122,6 +143,7 @@ _start:
         .include "http.s"
         .include "date.s"
         .include "probe.s"
+        .include "metrics.s"
         .include "responses.s"
         .include "state.s"
 
@@ -150,8 +172,14 @@ _start:
         .if     cfg_header_timeout != cfg_keepalive + 4
         .error  "serve converts both timeouts with one xword load and store"
         .endif
-        .if     max_fd != active + 4 || timer_fd != signal_fd + 4 || stopped != draining + 1
-        .error  "pairs loaded at once: active and max_fd, signal_fd and timer_fd, draining and stopped"
+        .if     timer_fd != signal_fd + 4 || stopped != draining + 1
+        .error  "pairs loaded at once: signal_fd and timer_fd, draining and stopped"
+        .endif
+        .if     M_END > 4096
+        .error  "the shared counters fit one page (shared_counters)"
+        .endif
+        .if     open_count % 8 != 0
+        .error  "open_count is loaded as an xword"
         .endif
         .if     port_text_len != port_text + 8 || port_text % 8 != 0
         .error  "print_port loads port_text and port_text_len with one ldp"

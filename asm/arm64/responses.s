@@ -8,9 +8,9 @@
 
         .section .rodata
 
-// text_response NAME, "CODE REASON", "CONTENT-LENGTH" [, "HEADER: VALUE"]: a text/plain response whose body
-// is its reason phrase and CRLF.
-        .macro  text_response name, status, length, extra
+// text_response NAME, STATUS_INDEX, "CODE REASON", "CONTENT-LENGTH" [, "HEADER: VALUE"]: a text/plain
+// response whose body is its reason phrase and CRLF.
+        .macro  text_response name, index, status, length, extra
 \name\()_status:
         .ascii  "HTTP/1.1 \status"
 \name\()_reason_end:
@@ -23,6 +23,7 @@
 \name:
         .word   \name\()_status, text_type, \name\()_status + 13
         .hword  \name\()_status_end - \name\()_status, text_type_len, \name\()_reason_end - \name\()_status - 13 + 2
+        .byte   \index * 4
         .endm
 
 text_type:
@@ -58,19 +59,21 @@ health_status:
 response_page:
         .word   page_status, html_type, page_body
         .hword  page_status_len, html_type_len, page_body_len
+        .byte   STATUS_200 * 4
         .balign 4
 response_health:
         .word   health_status, text_type, health_status + 13 // "OK"
         .hword  health_status_len, text_type_len, 2
+        .byte   STATUS_200 * 4
 
-        text_response response_503, "503 Service Unavailable", "21", "Cache-Control: no-store"
-        text_response response_404, "404 Not Found", "11"
-        text_response response_405, "405 Method Not Allowed", "20", "Allow: GET, HEAD"
-        text_response response_400, "400 Bad Request", "13"
-        text_response response_408, "408 Request Timeout", "17"
-        text_response response_431, "431 Request Header Fields Too Large", "33"
-        text_response response_501, "501 Not Implemented", "17"
-        text_response response_505, "505 HTTP Version Not Supported", "28"
+        text_response response_503, STATUS_503, "503 Service Unavailable", "21", "Cache-Control: no-store"
+        text_response response_404, STATUS_404, "404 Not Found", "11"
+        text_response response_405, STATUS_405, "405 Method Not Allowed", "20", "Allow: GET, HEAD"
+        text_response response_400, STATUS_400, "400 Bad Request", "13"
+        text_response response_408, STATUS_408, "408 Request Timeout", "17"
+        text_response response_431, STATUS_431, "431 Request Header Fields Too Large", "33"
+        text_response response_501, STATUS_501, "501 Not Implemented", "17"
+        text_response response_505, STATUS_505, "505 HTTP Version Not Supported", "28"
 
 probe_request:
         .ascii  "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -98,6 +101,7 @@ word_https:     .ascii  "https://"              // (the parser loads both with o
 word_version:   .ascii  "HTTP/0.0"              // "HTTP/d.d" with both digits 0
 word_head:      .ascii  "\0\0\0HEAD "
 word_health:    .ascii  "\0/health"
+word_metrics:   .ascii  "/metrics"
 word_transfer:  .ascii  "transfer"
 word_encoding:  .ascii  "encoding"
 word_content:   .ascii  "content-"
@@ -135,11 +139,14 @@ name_drain:     .ascii "DRAIN_SECONDS"
 name_keepalive: .ascii "KEEPALIVE_SECONDS"
 name_header:    .ascii "HEADER_TIMEOUT_SECONDS"
 name_max_connections: .ascii "MAX_CONNECTIONS"
+name_metrics_port: .ascii "METRICS_PORT"
+        .equ    name_metrics_port_len, . - name_metrics_port
 range_port:     .ascii "1-65535"
 range_workers:  .ascii "1-64"
 range_drain:    .ascii "0-3600"
 range_seconds:  .ascii "1-3600"
 range_connections: .ascii "1-16300"
+range_ports:    .ascii "0-65535"
 default_port:   .asciz "8080"
 
         .balign 4
@@ -162,6 +169,9 @@ setting_table:
         .word   name_max_connections, range_connections
         .hword  1, MAX_CONNECTIONS, MAX_CONNECTIONS
         .byte   15, 7
+        .word   name_metrics_port, range_ports
+        .hword  0, 65535, 0                     // (unset: PORT, see read_config)
+        .byte   12, 7
 
 msg_prefix:                                     // the start of every message, and of the startup line
 msg_listening:  .ascii "asm-web-service: "

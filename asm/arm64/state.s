@@ -14,13 +14,13 @@ cfg_drain:      .skip 4         // seconds
 cfg_keepalive:  .skip 4         // seconds
 cfg_header_timeout: .skip 4     // seconds
 cfg_max_connections: .skip 4    // open connections a worker keeps, those beyond are closed at once
+cfg_metrics_port: .skip 4       // where /metrics is served: PORT (the default), or 0 for nowhere
 settings_end:
-                .skip 4         // keeps the pairs below 8-byte aligned
 listen_fd:      .skip 4
 epoll_fd:       .skip 4
 signal_fd:      .skip 4
 timer_fd:       .skip 4
-active:         .skip 4         // open connections
+accept_flags:   .skip 4         // C_FLAGS of a new connection: F_METRICS when /metrics is served on PORT
 max_fd:         .skip 4         // highest descriptor the timers must look at
 now_tick:       .skip 4         // monotonic clock in TICK_MS units, read at each tick
 keepalive_ticks: .skip 4        // KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
@@ -36,6 +36,7 @@ rlimit:         .skip 16        // (at 104)
 timespec:       .skip 16
 alarm_time:     .skip 32        // struct itimerval for set_alarm; doze's struct itimerspec too (only scratch)
 last_start_ms:  .skip 8         // when replace_workers last started a worker
+open_count:     .skip 8         // this worker's open connections: a word among the shared counters (M_OPEN)
 event_mask:     .skip EPOLL_EVENT_SIZE
 sockaddr:       .skip 28        // a sockaddr_in6, or a sockaddr_in in its first 16 bytes
 worker_slots:   .skip 4         // listeners held (listen_fds), and 1 + the workers started (child_pids)
@@ -66,6 +67,9 @@ batch:          .skip ENTRY_SIZE * BATCH_MAX
         .balign 64
 read_buffer:    .skip HEAD_MAX + 16     // the slack lets the parser compare a word past the input's end
         .balign 4096
+shared_counters: .skip 4096     // mapped shared before the workers start (map_shared_counters)
 conns:          .skip MAX_FDS << CONN_SHIFT
 carry_buffers:  .skip MAX_FDS * HEAD_MAX
 small_input_slots: .skip MAX_FDS * SMALL_SLOT
+        .balign 4096
+metrics_pages:  .skip MAX_FDS << METRICS_SHIFT // a connection's /metrics response (render_metrics)

@@ -29,6 +29,14 @@ read_config:
         add     r14, 4
         jmp     .next
 .port_text:
+        mov     esi, name_metrics_port          ; /metrics is served on PORT unless METRICS_PORT says otherwise
+        mov     ecx, name_metrics_port_len
+        call    find_env
+        test    rax, rax
+        jnz     .metrics_port_given
+        mov     eax, [cfg_port]
+        mov     [cfg_metrics_port], eax
+.metrics_port_given:
         ; PORT as the user wrote it, for messages ("8080" by default)
         mov     esi, name_port
         mov     ecx, name_port_len

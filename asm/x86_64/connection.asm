@@ -158,6 +158,11 @@ serve_input:
         mov     [rbx + C_RFLAGS], r8b           ; an unfinished head's R_HEAD, for its 408 (on_timeout)
         test    rax, rax
         jz      .send                           ; the head is not complete yet
+        call    count_request
+        cmp     eax, response_metrics
+        jne     .answer
+        call    render_metrics
+.answer:
         and     byte [rbx + C_FLAGS], ~F_INHEAD ; the head is done: the next one gets a timer of its own
         add     r14d, edx
         mov     [rbx + C_BODY], r9
@@ -170,6 +175,8 @@ serve_input:
         test    r8b, R_CLOSE
         jnz     .closing
         mov     [rdi + E_FLAGS], r8d
+        cmp     eax, metrics_pages
+        jae     .send_metrics                   ; its page holds one response at a time
         cmp     r15d, BATCH_MAX
         jb      .next
         jmp     .send
@@ -195,6 +202,11 @@ serve_input:
         jc      .stopped
         cmp     r15d, BATCH_MAX
         je      .batch                          ; a full batch went out: answer the rest
+        jmp     .keep_rest
+.send_metrics:
+        call    send_batch                      ; then answer the rest
+        jc      .stopped
+        jmp     .batch
 .keep_rest:
         call    keep_input
         test    byte [rbx + C_FLAGS], F_EOF
@@ -403,7 +415,7 @@ write_iovecs:
         je      .full
         cmp     rax, -4095
         jae     close_connection                ; EPIPE, ECONNRESET: the client is gone (CF = 1)
-        clc
+        lock add [shared_counters + M_RESPONSE_BYTES], rax ; (CF = 0 after it: no carry from a byte count)
         ret
 .full:
         xor     eax, eax                        ; also CF = 0
@@ -518,7 +530,8 @@ close_connection:
         mov     [conn + C_BODY], rax
         mov     [conn + C_RESP], rax
         mov     [conn + C_DATE], rax            ; and C_GEN
-        dec     dword [active]
+        mov     rax, [open_count]
+        dec     dword [rax]
         stc
         ret
 
@@ -542,11 +555,24 @@ watch_connection:
 ; IN: conn, fd   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11, r13-r15
 on_timeout:
         cmp     dword [conn + C_RESP], 0
-        jne     close_connection
+        jne     .stalled_write
         test    byte [conn + C_FLAGS], F_LINGER
-        jnz     close_connection
+        jnz     close_connection                ; the end of a lingering close, not a timeout
         cmp     word [conn + C_CARRY], 0
-        je      close_connection
+        jne     .unfinished_head
+        cmp     qword [conn + C_BODY], 0
+        jne     .stalled_body
+        count   shared_counters + M_TIMEOUTS + TIMEOUT_KEEPALIVE * 8
+        jmp     close_connection
+.stalled_write:
+        count   shared_counters + M_TIMEOUTS + TIMEOUT_WRITE * 8
+        jmp     close_connection
+.stalled_body:
+        count   shared_counters + M_TIMEOUTS + TIMEOUT_BODY * 8
+        jmp     close_connection
+.unfinished_head:
+        count   shared_counters + M_TIMEOUTS + TIMEOUT_HEAD * 8
+        count   shared_counters + M_REQUESTS + (STATUS_408 * 4 + ROUTE_OTHER) * 8
         mov     qword [conn + C_RESP], response_408 ; and C_SENT = 0
         or      byte [conn + C_RFLAGS], R_CLOSE | R_LINGER ; with R_HEAD for a HEAD request (serve_input)
         mov     eax, [date_second]

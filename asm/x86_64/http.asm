@@ -13,6 +13,8 @@ Q_CLOSE         equ 64          ; Connection lists "close"
 Q_KEEP_ALIVE    equ 128         ; Connection lists "keep-alive"
 Q_HOST_BIT      equ 8           ; a Host header was seen
 Q_LENGTH_BIT    equ 9           ; a Content-Length header was seen
+Q_METRICS_BIT   equ 10          ; path "/metrics" (a route only on connections with F_METRICS)
+Q_METRICS_ON_BIT equ 11         ; the connection has F_METRICS
 
 LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes them lower case
 
@@ -38,17 +40,23 @@ LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes
 ; parse_request: parses one request head at the start of the input and chooses its response.
 ; The target is scanned once (every byte visible, and the first '?', where the path ends), then its form is
 ; read from its start, as in the arm64 tree.
-; IN:  rsi = the head's first byte, ecx = bytes available (> 0)
-; OUT: rax = response descriptor, or 0 when the head is not complete yet
+; IN:  rsi = the head's first byte, ecx = bytes available (> 0), rbx = the connection's record
+; OUT: rax = response descriptor (response_metrics for /metrics: render_metrics makes it), or 0 when the head
+;      is not complete yet
 ;      edx = length of the head; r8d = R_* flags (when the head is not complete: R_HEAD if it is a HEAD
-;      request's, so that a 408 for it has no body either); r9 = body length to discard
-; CLOBBERS: rcx, rsi, rdi, r10, r11
+;      request's, so that a 408 for it has no body either); r9 = body length to discard; r10d = Q_* facts,
+;      which tell the route (count_request)
+; CLOBBERS: rcx, rsi, rdi, r11
 parse_request:
+        xor     facts, facts
+        test    byte [rbx + C_FLAGS], F_METRICS
+        jz      .metrics_off
+        bts     facts, Q_METRICS_ON_BIT
+.metrics_off:
         push    rbx
         push    rbp
         mov     head, line
         lea     input_end, [line + rcx]
-        xor     facts, facts
         xor     body, body
 .request_line:
         cmp     dword [line], 'HEAD'            ; known before the line ends: a 431 for HEAD has no body
@@ -145,6 +153,16 @@ parse_request:
         ja      .not_root                       ; "/", or an absolute-form target's empty path
         or      facts_low, Q_PAGE
 .not_root:
+        cmp     mark, 8
+        jne     .not_metrics
+        mov     rax, '/metrics'
+        cmp     [line], rax
+        jne     .version
+        bt      facts, Q_METRICS_ON_BIT
+        jnc     .version
+        bts     facts, Q_METRICS_BIT
+        jmp     .version
+.not_metrics:
         cmp     mark, 7
         jne     .version
         cmp     dword [line], '/hea'
@@ -370,6 +388,9 @@ parse_request:
         jne     .choose
         xor     r8d, r8d
 .choose:
+        mov     eax, response_405
+        bt      facts, Q_METRICS_BIT
+        jc      .metrics
         mov     eax, response_404
         test    facts_low, Q_PAGE | Q_HEALTH
         jz      .done
@@ -395,6 +416,11 @@ parse_request:
         pop     rbp
         pop     rbx
         ret
+.metrics:
+        test    facts_low, Q_GET | Q_HEAD       ; eax: response_405
+        jz      .done
+        mov     eax, response_metrics
+        jmp     .done
 
 .incomplete:
         mov     rax, input_end

@@ -38,6 +38,12 @@ serve:
         imul    eax, [cfg_header_timeout], 1000 / TICK_MS
         add     eax, 2
         mov     [header_ticks], eax
+        call    map_shared_counters
+        mov     eax, [cfg_metrics_port]          ; /metrics on PORT's connections, or nowhere
+        cmp     eax, [cfg_port]
+        jne     .metrics_flags
+        mov     dword [accept_flags], F_METRICS
+.metrics_flags:
         ; Every worker's listener exists before the startup line, so the line means that all of them accept.
         xor     r12d, r12d
 .listen:
@@ -163,7 +169,9 @@ become_worker:
         xor     eax, eax
         rep     stosq
         mov     [max_fd], eax
-        mov     [active], eax
+        lea     rcx, [shared_counters + M_OPEN + worker*4] ; its slot: a replaced worker's connections are gone
+        mov     [open_count], rcx
+        mov     [rcx], eax
         mov     [date_second], eax              ; event_loop writes the Date line anew
         call    make_spare
         jmp     event_loop
@@ -270,25 +278,25 @@ report_end:
         ret
 
 ; put_decimal: writes a number in decimal: counts its digits, then writes them from the last.
-; IN: eax = the number, rdi = where   OUT: rdi = after it   CLOBBERS: rax, rcx, rdx, rsi
+; IN: rax = the number, rdi = where   OUT: rdi = after it   CLOBBERS: rax, rcx, rdx, rsi
 put_decimal:
         mov     ecx, 10
-        mov     esi, eax
+        mov     rsi, rax
 .count:
         xor     edx, edx
-        div     ecx
+        div     rcx
         inc     rdi
-        test    eax, eax
+        test    rax, rax
         jnz     .count
-        mov     eax, esi
+        mov     rax, rsi
         mov     rsi, rdi
 .digit:
         xor     edx, edx
-        div     ecx
+        div     rcx
         add     dl, '0'                         ; the lowest digit
         dec     rsi
         mov     [rsi], dl
-        test    eax, eax
+        test    rax, rax
         jnz     .digit
         ret
 

@@ -134,7 +134,8 @@ event_loop:
         jb      .wait
         call    stop_accepting
 .finished:
-        cmp     dword [active], 0
+        mov     rax, [open_count]
+        cmp     dword [rax], 0
         jne     .wait
         jmp     finish
 
@@ -217,22 +218,25 @@ accept_connections:
         je      .done                           ; none left
         cmp     rax, -4095
         jae     .retry_later
+        count   shared_counters + M_ACCEPTED
         cmp     eax, MAX_FDS
         jae     .refuse
-        mov     ecx, [active]
+        mov     rdx, [open_count]
+        mov     ecx, [rdx]
         cmp     ecx, [cfg_max_connections]
         jae     .refuse                         ; MAX_CONNECTIONS open: closed at once
+        inc     dword [rdx]
         mov     ebx, eax
         shl     ebx, CONN_SHIFT
         add     rbx, conns
         xor     ecx, ecx
         mov     [rbx + C_BODY], rcx
         mov     [rbx + C_RESP], rcx             ; also C_SENT
-        mov     [rbx + C_FLAGS], ecx            ; also C_RFLAGS, C_CARRY
+        mov     ecx, [accept_flags]
+        mov     [rbx + C_FLAGS], ecx            ; also C_RFLAGS, C_CARRY (0)
         mov     ecx, [now_tick]
         add     ecx, [keepalive_ticks]
         mov     [rbx + C_DEADLINE], ecx
-        inc     dword [active]
         cmp     eax, [max_fd]
         jbe     .watch
         mov     [max_fd], eax
@@ -246,6 +250,7 @@ accept_connections:
         call    watch_connection
         jmp     accept_connections
 .refuse:
+        count   shared_counters + M_SHED
         mov     edi, eax
         sys     SYS_close
         jmp     accept_connections
@@ -262,7 +267,10 @@ accept_connections:
         sys     SYS_close
         call    make_spare
         cmp     r13, -4095
-        jb      accept_connections
+        jae     .retry_later
+        count   shared_counters + M_ACCEPTED
+        count   shared_counters + M_SHED
+        jmp     accept_connections
 .retry_later:
         mov     eax, ACCEPT_RETRY_MS
         jmp     set_alarm
@@ -343,7 +351,8 @@ on_tick:
 end_tick:
         mov     byte [tick_due], 0
         call    sweep_timers
-        cmp     dword [active], 0
+        mov     rax, [open_count]
+        cmp     dword [rax], 0
         jne     .connections
         mov     byte [ticking], 0
         mov     edx, no_tick

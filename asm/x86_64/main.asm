@@ -22,6 +22,7 @@ LINGER_TICKS    equ 2000 / TICK_MS + 2 ; how long a half-closed connection may g
 WORKERS_MAX     equ 64
 READS_PER_EVENT equ 8           ; full reads of a connection in a row before the others' turn (64 KiB)
 ACCEPT_RETRY_MS equ 100         ; a failed accept (other than for descriptors) is tried again after this
+METRICS_SHIFT   equ 13          ; log2 of a connection's page for its /metrics response (metrics.asm)
 
 ; Connection record, one per descriptor (32 bytes). A zero deadline marks a free record.
 CONN_SHIFT      equ 5
@@ -39,6 +40,7 @@ F_LINGER        equ 1           ; half-closed after a closing response; input is
 F_INHEAD        equ 2           ; the timer is the request-head timer
 F_EOF           equ 4           ; the client has shut down its sending side
 F_LAST          equ 8           ; shutting down: close (gently) once the pending response is out
+F_METRICS       equ 16          ; /metrics is a route on this connection (METRICS_PORT)
 
 R_HEAD          equ 1           ; answer to HEAD: no body
 R_CLOSE         equ 2           ; close the connection after this response
@@ -63,6 +65,12 @@ D_BODY          equ 8           ; dword: body
 D_STATUS_LEN    equ 12          ; word
 D_TYPE_LEN      equ 14          ; word
 D_BODY_LEN      equ 16          ; word
+D_STATUS_INDEX  equ 18          ; byte: the status's place in the metrics' counters (STATUS_*), times 4
+
+; count ADDRESS: adds one to a shared counter (metrics.asm), atomically: other workers count into it too.
+%macro count 1
+        lock inc qword [%1]
+%endmacro
 
         section .text
         global  _start
@@ -99,6 +107,7 @@ _start:
 %include "http.asm"
 %include "date.asm"
 %include "probe.asm"
+%include "metrics.asm"
 %include "responses.asm"
 %include "state.asm"
 
@@ -123,6 +132,12 @@ _start:
 %endif
 %if EPOLL_DATA != 4 || EPOLL_EVENT_SIZE != 12
 %error "x86_64's struct epoll_event is packed: u32 events, u64 data at 4"
+%endif
+%if M_END > 4096
+%error "the shared counters fit one page (shared_counters)"
+%endif
+%if C_FLAGS != 4
+%error "accept_connections sets F_METRICS with the dword store at C_FLAGS"
 %endif
 %if MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
 %error "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"

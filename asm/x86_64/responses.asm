@@ -7,20 +7,21 @@
 
         section .rodata
 
-; text_response NAME, "CODE REASON", "CONTENT-LENGTH" [, "HEADER: VALUE"]: a text/plain response whose body
-; is its reason phrase and CRLF.
-%macro text_response 3-4
+; text_response NAME, STATUS_INDEX, "CODE REASON", "CONTENT-LENGTH" [, "HEADER: VALUE"]: a text/plain
+; response whose body is its reason phrase and CRLF.
+%macro text_response 4-5
 %%status:
-        db      "HTTP/1.1 ", %2, 13, 10, "Content-Length: ", %3, 13, 10
-%if %0 == 4
-        db      %4, 13, 10
+        db      "HTTP/1.1 ", %3, 13, 10, "Content-Length: ", %4, 13, 10
+%if %0 == 5
+        db      %5, 13, 10
 %endif
 %%status_end:
-%strlen %%reason_len %2
+%strlen %%reason_len %3
         align   4
 %1:
         dd      %%status, text_type, %%status + 13
         dw      %%status_end - %%status, text_type_len, %%reason_len - 4 + 2
+        db      %2 * 4
 %endmacro
 
 text_type:
@@ -56,19 +57,21 @@ status_ok_len equ 13
 response_page:
         dd      page_status, html_type, page_body
         dw      page_status_len, html_type_len, page_body_len
+        db      STATUS_200 * 4
         align   4
 response_health:
         dd      health_status, text_type, health_status + 13 ; "OK"
         dw      health_status_len, text_type_len, 2
+        db      STATUS_200 * 4
 
-text_response response_503, "503 Service Unavailable", "21", "Cache-Control: no-store"
-text_response response_404, "404 Not Found", "11"
-text_response response_405, "405 Method Not Allowed", "20", "Allow: GET, HEAD"
-text_response response_400, "400 Bad Request", "13"
-text_response response_408, "408 Request Timeout", "17"
-text_response response_431, "431 Request Header Fields Too Large", "33"
-text_response response_501, "501 Not Implemented", "17"
-text_response response_505, "505 HTTP Version Not Supported", "28"
+text_response response_503, STATUS_503, "503 Service Unavailable", "21", "Cache-Control: no-store"
+text_response response_404, STATUS_404, "404 Not Found", "11"
+text_response response_405, STATUS_405, "405 Method Not Allowed", "20", "Allow: GET, HEAD"
+text_response response_400, STATUS_400, "400 Bad Request", "13"
+text_response response_408, STATUS_408, "408 Request Timeout", "17"
+text_response response_431, STATUS_431, "431 Request Header Fields Too Large", "33"
+text_response response_501, STATUS_501, "501 Not Implemented", "17"
+text_response response_505, STATUS_505, "505 HTTP Version Not Supported", "28"
 
 probe_request:
         db      "GET /health HTTP/1.1", 13, 10, "Host: 127.0.0.1", 13, 10, "Connection: close", 13, 10, 13, 10
@@ -113,11 +116,14 @@ name_drain:     db "DRAIN_SECONDS"
 name_keepalive: db "KEEPALIVE_SECONDS"
 name_header:    db "HEADER_TIMEOUT_SECONDS"
 name_max_connections: db "MAX_CONNECTIONS"
+name_metrics_port: db "METRICS_PORT"
+name_metrics_port_len equ $ - name_metrics_port
 range_port:     db "1-65535"
 range_workers:  db "1-64"
 range_drain:    db "0-3600"
 range_seconds:  db "1-3600"
 range_connections: db "1-16300"
+range_ports:    db "0-65535"
 default_port:   db "8080", 0
 
         align   4
@@ -140,6 +146,9 @@ setting_table:
         dd      name_max_connections, range_connections
         dw      1, MAX_CONNECTIONS, MAX_CONNECTIONS
         db      15, 7
+        dd      name_metrics_port, range_ports
+        dw      0, 65535, 0                     ; (unset: PORT, see read_config)
+        db      12, 7
 
 msg_prefix:     db "asm-web-service: "
 msg_prefix_len equ $ - msg_prefix

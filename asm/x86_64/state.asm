@@ -12,12 +12,13 @@ cfg_drain:      resd 1          ; seconds
 cfg_keepalive:  resd 1          ; seconds
 cfg_header_timeout: resd 1      ; seconds
 cfg_max_connections: resd 1     ; open connections a worker keeps; those beyond are closed at once
+cfg_metrics_port: resd 1        ; where /metrics is served: PORT (the default), or 0 for nowhere
 settings_end:
+accept_flags:   resd 1          ; C_FLAGS of a new connection: F_METRICS when /metrics is served on PORT
 listen_fd:      resd 1
 epoll_fd:       resd 1
 signal_fd:      resd 1
 timer_fd:       resd 1
-active:         resd 1          ; open connections
 max_fd:         resd 1          ; highest descriptor the timers must look at
 now_tick:       resd 1          ; monotonic clock in TICK_MS units, read at each tick
 keepalive_ticks: resd 1         ; KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
@@ -29,6 +30,7 @@ date_second:    resd 1          ; the Unix time date_line shows
 generation:     resd 1          ; of the connection watched last (see watch_connection)
 first_deadline: resd 1          ; the earliest deadline of the open connections, while doze looks for it
 now_ms:         resq 1
+open_count:     resq 1          ; this worker's open connections: a dword among the shared counters (M_OPEN)
 drain_end_ms:   resq 1
 last_start_ms:  resq 1          ; when replace_workers last started a worker
 draining:       resb 1          ; a signal came: /health says 503, every response closes
@@ -59,6 +61,8 @@ batch:          resb ENTRY_SIZE * BATCH_MAX
         alignb  64
 read_buffer:    resb HEAD_MAX + 16   ; the slack lets the parser compare a word past the input's end
         alignb  4096
+shared_counters: resb 4096      ; mapped shared before the workers start (map_shared_counters)
 conns:          resb MAX_FDS << CONN_SHIFT
 carry_buffers:  resb MAX_FDS * HEAD_MAX
 small_input_slots: resb MAX_FDS * SMALL_SLOT
+metrics_pages:  resb MAX_FDS << METRICS_SHIFT ; a connection's /metrics response (render_metrics)
