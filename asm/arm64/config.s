@@ -2,7 +2,7 @@
 
 // read_config: reads every setting of setting_table from the environment into `settings`, a bad value ends the
 // process with a message naming the variable.
-// IN: envp   OUT: settings, port_text, port_text_len   CLOBBERS: x0-x6, x8-x11
+// IN: envp   OUT: settings, port_text and metrics_port_text (and their lengths)   CLOBBERS: x0-x6, x8-x11
 read_config:
         setting .req x9                         // the setting_table entry
         setting_out .req x10                    // where its value goes
@@ -29,25 +29,25 @@ read_config:
         add     x0, state, #settings_end
         cmp     setting_out, x0
         b.ne    .Lconfig_next
-        adr     x1, name_metrics_port           // /metrics is served on PORT unless METRICS_PORT says otherwise
+        // METRICS_PORT as the user wrote it, for messages; unset, /metrics is served on PORT
+        adr     x1, name_metrics_port
         mov     w3, #name_metrics_port_len
         bl      find_env
-        cbnz    x0, 1f
-        ldr     w0, [state, #cfg_port]
+        add     x3, state, #metrics_port_text
+        cbz     x0, 1f
+        bl      measure_text
+        b       2f
+1:      ldr     w0, [state, #cfg_port]
         str     w0, [state, #cfg_metrics_port]
-1:      // PORT as the user wrote it, for messages ("8080" by default)
+2:      // PORT as the user wrote it, for messages ("8080" by default)
         adr     x1, name_port
         mov     w3, #name_port_len
         bl      find_env
         cbnz    x0, 1f
         adr     x0, default_port
-1:      sub     x1, x0, #1
-2:      ldrb    w2, [x1, #1]!
-        cbnz    w2, 2b
-        sub     w1, w1, w0
-        stp     x0, x1, [state, #port_text]     // and port_text_len
+1:      add     x3, state, #port_text
         ldr     x30, [sp], #16
-        ret
+        b       measure_text
 .Lconfig_invalid:
         adr     x1, msg_invalid
         mov     w2, #msg_invalid_len
@@ -68,6 +68,16 @@ read_config:
         b       exit
         .unreq  setting
         .unreq  setting_out
+
+// measure_text: notes where a NUL-terminated text is and its length.
+// IN: x0 = the text, x3 = where to note them (an xword pair)   CLOBBERS: x1, x2
+measure_text:
+        sub     x1, x0, #1
+1:      ldrb    w2, [x1, #1]!
+        cbnz    w2, 1b
+        sub     x1, x1, x0
+        stp     x0, x1, [x3]
+        ret
 
 // find_env: looks a variable up in the environment.
 // IN: x1 = name, w3 = its length   OUT: x0 = its value (after "NAME="), or 0   CLOBBERS: x2, x4-x6
@@ -134,10 +144,13 @@ print:
         sys     write
         ret
 
-// print_port: writes PORT as the user gave it.
+// print_port: writes PORT as the user gave it, or METRICS_PORT while its listener is opened (binding_metrics).
 // IN: w0 = descriptor   CLOBBERS: x0-x2, x8
 print_port:
-        ldp     x1, x2, [state, #port_text]     // and port_text_len
+        ldrb    w1, [state, #binding_metrics]
+        add     x2, state, #port_text
+        add     x2, x2, x1, lsl #4              // metrics_port_text follows port_text's pair
+        ldp     x1, x2, [x2]
         b       print
 
 // exit: ends the process (every thread) with a status.

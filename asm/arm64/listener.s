@@ -41,12 +41,6 @@ serve:
         orr     x0, x0, #0x0000000200000002     // + 2
         str     x0, [state, #keepalive_ticks]
         bl      map_shared_counters
-        ldr     w0, [state, #cfg_port]          // /metrics on PORT's connections, or nowhere
-        ldr     w1, [state, #cfg_metrics_port]
-        cmp     w0, w1
-        mov     w0, #F_METRICS
-        csel    w0, w0, wzr, eq
-        str     w0, [state, #accept_flags]
         // Every worker's listener exists before the startup line, so the line means that all of them accept.
         listeners .req x24                      // listen_fds
         workers .req w26                        // cfg_workers
@@ -60,7 +54,24 @@ serve:
         add     worker, worker, #1
         cmp     worker, workers
         b.lo    .Lserve_listen
-        adr     x1, msg_listening               // "asm-web-service: listening on http://"
+        // So does METRICS_PORT's: /metrics on PORT's connections, on its own port's, or nowhere.
+        mov     w0, #-1
+        str     w0, [state, #metrics_fd]
+        ldr     w0, [state, #cfg_port]
+        ldr     w1, [state, #cfg_metrics_port]
+        cmp     w0, w1
+        b.ne    1f
+        mov     w0, #F_METRICS
+        str     w0, [state, #accept_flags]
+        b       2f
+1:      cbz     w1, 2f
+        mov     w0, #1                          // a listener of the first process only: a scrape answers
+        strb    w0, [state, #binding_metrics]   // for every worker whichever process takes it
+        bl      open_listener
+        strb    wzr, [state, #binding_metrics]
+        ldr     w0, [state, #listen_fd]
+        str     w0, [state, #metrics_fd]
+2:      adr     x1, msg_listening               // "asm-web-service: listening on http://"
         mov     w2, #msg_listening_len
         mov     w0, #1
         bl      print
@@ -78,7 +89,28 @@ serve:
         mov     w2, #1
         mov     w0, #1
         bl      print
-
+        ldr     w0, [state, #metrics_fd]
+        tbnz    w0, #31, 2f
+        adr     x1, msg_metrics_on              // "asm-web-service: metrics on http://"
+        mov     w2, #msg_metrics_on_len
+        mov     w0, #1
+        bl      print
+        adr     x1, any_ipv6
+        mov     w2, #any_ipv6_len
+        ldrb    w0, [state, #ipv4_only]
+        cbz     w0, 1f
+        adr     x1, any_ipv4
+        mov     w2, #any_ipv4_len
+1:      mov     w0, #1
+        bl      print
+        ldp     x1, x2, [state, #metrics_port_text] // and its length
+        mov     w0, #1
+        bl      print
+        adr     x1, metrics_path_line           // "/metrics" and a newline
+        mov     w2, #metrics_path_line_len
+        mov     w0, #1
+        bl      print
+2:
         // The first process serves on listener 0 and holds every other one, so that a dead worker's listener
         // and the connections waiting in it pass on to its replacement.
         sys     getpid
@@ -169,6 +201,8 @@ become_worker:
         ldr     w0, [x9, worker, uxtw #2]
         str     w0, [state, #listen_fd]
         str     w0, [x9]
+        mov     w0, #-1                         // (closed above: the first process keeps it)
+        str     w0, [state, #metrics_fd]
         mov     w0, #1                          // its own listener, no workers
         str     w0, [state, #worker_slots]
         // Forget the first process's connections and state.
@@ -373,8 +407,7 @@ open_listener:
         ret
         .unreq  family
 .Llisten_in_use:
-        adr     x1, msg_port                    // "port PORT is already in use"
-        mov     w2, #msg_port_len
+        mov     w2, #0                          // "port PORT is already in use": nothing before "port"
         adr     x11, msg_in_use
         mov     w12, #msg_in_use_len
         b       .Llisten_report
@@ -391,6 +424,14 @@ open_listener:
         mov     w12, #1
 .Llisten_report:
         bl      print_error
+        ldrb    w0, [state, #binding_metrics]
+        cbz     w0, 1f
+        adr     x1, msg_metrics_word            // "metrics port 9090", naming METRICS_PORT's value
+        mov     w2, #msg_metrics_word_len
+        bl      print_stderr
+1:      adr     x1, msg_port
+        mov     w2, #msg_port_len
+        bl      print_stderr
         mov     w0, #2
         bl      print_port
         mov     x1, x11
@@ -419,15 +460,18 @@ set_socket_option:
         sys     setsockopt
         ret
 
-// fill_sockaddr: writes sockaddr, the socket address of PORT on a host address: a sockaddr_in, or the
-// sockaddr_in6 of [::] (its address and scope id are never written: they stay 0).
+// fill_sockaddr: writes sockaddr, the socket address of PORT (of METRICS_PORT while binding_metrics) on a host
+// address: a sockaddr_in, or the sockaddr_in6 of [::] (its address and scope id are never written: they stay 0).
 // IN: x0 = the family, and for AF_INET the host address (network byte order) << 32
-// OUT: sockaddr, x1 = its address, w2 = its length   CLOBBERS: x0
+// OUT: sockaddr, x1 = its address, w2 = its length   CLOBBERS: x0, x3
 fill_sockaddr:
         add     w2, w0, w0, lsr #1              // family * 3 / 2 + 13: 16 for AF_INET (2), 28 for AF_INET6 (10)
         add     w2, w2, #13
         ldr     w1, [state, #cfg_port]
-        rev16   w1, w1                          // network byte order
+        ldrb    w3, [state, #binding_metrics]
+        cbz     w3, 1f
+        ldr     w1, [state, #cfg_metrics_port]
+1:      rev16   w1, w1                          // network byte order
         orr     x0, x0, x1, lsl #16             // family, port, IPv4 address or IPv6 flowinfo
         add     x1, state, #sockaddr
         str     x0, [x1]
@@ -449,6 +493,12 @@ msg_killed:     .ascii  " killed by signal "
         .equ    msg_killed_len, . - msg_killed
 msg_exited:     .ascii  " exited with status "
         .equ    msg_exited_len, . - msg_exited
+msg_metrics_on: .ascii  "asm-web-service: metrics on http://"
+        .equ    msg_metrics_on_len, . - msg_metrics_on
+metrics_path_line: .ascii "/metrics\n"
+        .equ    metrics_path_line_len, . - metrics_path_line
+msg_metrics_word: .ascii "metrics "
+        .equ    msg_metrics_word_len, . - msg_metrics_word
         .popsection
 
         .unreq  worker

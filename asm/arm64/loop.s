@@ -23,6 +23,11 @@ event_loop:
         ldr     w0, [state, #listen_fd]
         mov     w1, #EPOLLIN | EPOLLET
         bl      watch
+        ldr     w0, [state, #metrics_fd]
+        tbnz    w0, #31, 1f
+        mov     w1, #EPOLLIN | EPOLLET
+        bl      watch
+1:
         // A tick every TICK_MS drives the connection timers while there are connections, so the busy path
         // never reads the clock; it starts with the first event (start_tick).
         mov     w0, #CLOCK_MONOTONIC
@@ -103,6 +108,9 @@ event_loop:
         ldr     w0, [state, #listen_fd]
         cmp     fd, w0
         b.eq    accept_connections
+        ldr     w0, [state, #metrics_fd]
+        cmp     fd, w0
+        b.eq    accept_metrics_connections
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         // An event of a connection closed earlier in this batch (by the tick, say) must not reach a new
@@ -188,9 +196,25 @@ update_date:
 // is retried at an alarm.
 // CLOBBERS: x0-x15, x19, x20, x22-x24, x26
 accept_connections:
+        ldr     w0, [state, #listen_fd]
+        ldr     w1, [state, #accept_flags]
+        b       accept_from
+
+// accept_metrics_connections: accept_connections for the listener of METRICS_PORT, where /metrics is a route.
+// CLOBBERS: x0-x15, x19, x20, x22-x24, x26
+accept_metrics_connections:
+        ldr     w0, [state, #metrics_fd]
+        mov     w1, #F_METRICS
+        // fall through
+
+// accept_from: accept_connections from a listener, its connections starting with some C_FLAGS.
+// IN: w0 = the listener, w1 = the flags   CLOBBERS: x0-x15, x19, x20, x22-x24, x26
+accept_from:
+        str     w0, [state, #accepting]
+        str     w1, [state, #accepting_flags]
         str     x30, [sp, #-16]!
 .Laccept_next:
-        ldr     w0, [state, #listen_fd]
+        ldr     w0, [state, #accepting]
         mov     x1, #0
         mov     x2, #0
         mov     w3, #SOCK_NONBLOCK
@@ -220,7 +244,7 @@ accept_connections:
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         stp     xzr, xzr, [conn, #C_BODY]       // also C_RESP, C_SENT
-        ldr     w1, [state, #accept_flags]
+        ldr     w1, [state, #accepting_flags]
         str     w1, [conn, #C_FLAGS]            // also C_RFLAGS, C_CARRY (0)
         ldp     w1, w2, [state, #now_tick]      // and keepalive_ticks
         add     w1, w1, w2
@@ -246,7 +270,7 @@ accept_connections:
         // (x1-x3 are still the arguments of the accept4 above.)
         ldr     w0, [state, #spare_fd]
         sys     close
-        ldr     w0, [state, #listen_fd]
+        ldr     w0, [state, #accepting]
         sys     accept4
         mov     x22, x0
         sys     close
@@ -316,7 +340,10 @@ on_signal:
         cbnz    w0, replace_workers
         str     x30, [sp, #-16]!
         bl      accept_connections
-        ldr     x30, [sp], #16
+        ldr     w0, [state, #metrics_fd]
+        tbnz    w0, #31, 1f
+        bl      accept_metrics_connections
+1:      ldr     x30, [sp], #16
         b       replace_workers
 .Lsignal_done:
         ret
@@ -451,7 +478,12 @@ stop_accepting:
         cbnz    w1, .Lstop_close_listener
         mov     w0, #-1
         str     w0, [state, #listen_fd]
-        adr     visit, .Lstop_one
+        ldr     w0, [state, #metrics_fd]
+        tbnz    w0, #31, 1f
+        sys     close
+        mov     w0, #-1
+        str     w0, [state, #metrics_fd]
+1:      adr     visit, .Lstop_one
         b       for_each_connection             // returns through the frame above
 .Lstop_one:
         ldrb    w0, [conn, #C_FLAGS]

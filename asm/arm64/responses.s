@@ -195,5 +195,5 @@ msg_port:       .ascii "port "
         .equ    msg_port_len, . - msg_port
 msg_in_use:     .ascii " is already in use\n"
         .equ    msg_in_use_len, . - msg_in_use
-msg_cannot_listen: .ascii "cannot listen on port "
+msg_cannot_listen: .ascii "cannot listen on "
         .equ    msg_cannot_listen_len, . - msg_cannot_listen

@@ -7,6 +7,8 @@
 envp:           .skip 8
 port_text:      .skip 8         // PORT as given, for messages
 port_text_len:  .skip 8         // 8 bytes: one ldp/stp with port_text
+metrics_port_text: .skip 8      // METRICS_PORT as given, when given
+metrics_port_text_len: .skip 8  // (a pair as port_text's)
 settings:                       // in the order of setting_table
 cfg_port:       .skip 4
 cfg_workers:    .skip 4
@@ -20,7 +22,7 @@ listen_fd:      .skip 4
 epoll_fd:       .skip 4
 signal_fd:      .skip 4
 timer_fd:       .skip 4
-accept_flags:   .skip 4         // C_FLAGS of a new connection: F_METRICS when /metrics is served on PORT
+accept_flags:   .skip 4         // C_FLAGS of a new connection of PORT: F_METRICS when /metrics is served there
 max_fd:         .skip 4         // highest descriptor the timers must look at
 now_tick:       .skip 4         // monotonic clock in TICK_MS units, read at each tick
 keepalive_ticks: .skip 4        // KEEPALIVE_SECONDS in ticks, plus two: a timer never fires early
@@ -42,6 +44,9 @@ sockaddr:       .skip 28        // a sockaddr_in6, or a sockaddr_in in its first
 worker_slots:   .skip 4         // listeners held (listen_fds), and 1 + the workers started (child_pids)
 first_pid:      .skip 4         // the process that starts and replaces the workers
 wait_status:    .skip 4         // of the worker that ended last
+metrics_fd:     .skip 4         // the listener of METRICS_PORT (the first process's), or -1
+accepting:      .skip 4         // the listener accept_connections takes from
+accepting_flags: .skip 4        // ...and its connections' C_FLAGS
 child_pids:     .skip 4 * WORKERS_MAX // by worker index (from 1), 0 while a slot waits for a replacement
 listen_fds:     .skip 4 * WORKERS_MAX // every worker's listener, a worker keeps only its own, at index 0
 spare_fd:       .skip 4         // held back for accepting (and closing) when descriptors run out
@@ -51,7 +56,8 @@ reads_left:     .skip 4         // on_readable's full reads left before the conn
 ticking:        .skip 1         // the tick is on (it stops while there is no connection)
 tick_due:       .skip 1         // this batch has a tick: the timers' sweep follows its events (end_tick)
 eventful:       .skip 1         // an event other than the tick came since the last tick (else end_tick dozes)
-                .skip 5         // (the events stay 8-aligned)
+binding_metrics: .skip 1        // open_listener opens METRICS_PORT's listener, not PORT's
+                .skip 4         // (the events stay 8-aligned)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date

@@ -2,7 +2,8 @@
 
 ; read_config: reads every setting of setting_table from the environment into `settings`; a bad value ends the
 ; process with a message naming the variable.
-; IN: [envp]   OUT: settings, port_text, port_text_len   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r13, r14
+; IN: [envp]   OUT: settings, port_text and metrics_port_text (and their lengths)
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r13, r14
 read_config:
         mov     r13d, setting_table
         mov     r14d, settings
@@ -29,33 +30,29 @@ read_config:
         add     r14, 4
         jmp     .next
 .port_text:
-        mov     esi, name_metrics_port          ; /metrics is served on PORT unless METRICS_PORT says otherwise
+        ; METRICS_PORT as the user wrote it, for messages; unset, /metrics is served on PORT
+        mov     esi, name_metrics_port
         mov     ecx, name_metrics_port_len
         call    find_env
+        mov     r13d, metrics_port_text
         test    rax, rax
-        jnz     .metrics_port_given
+        jnz     .measure_metrics_port
         mov     eax, [cfg_port]
         mov     [cfg_metrics_port], eax
-.metrics_port_given:
+        jmp     .measure_port
+.measure_metrics_port:
+        call    measure_text
+.measure_port:
         ; PORT as the user wrote it, for messages ("8080" by default)
         mov     esi, name_port
         mov     ecx, name_port_len
         call    find_env
+        mov     r13d, port_text
         test    rax, rax
-        jnz     .measure
+        jnz     measure_text
         mov     eax, default_port
-.measure:
-        mov     [port_text], rax
-        mov     rdi, rax
-.count:
-        cmp     byte [rdi], 0
-        je      .counted
-        inc     rdi
-        jmp     .count
-.counted:
-        sub     rdi, rax
-        mov     [port_text_len], edi
-        ret
+        jmp     measure_text
+
 .invalid:
         mov     esi, msg_invalid
         mov     edx, msg_invalid_len
@@ -74,6 +71,21 @@ read_config:
         call    print_stderr
         mov     edi, 2
         jmp     exit
+
+; measure_text: notes where a NUL-terminated text is and its length.
+; IN: rax = the text, r13 = where to note them (a qword, then a dword)   CLOBBERS: rdi
+measure_text:
+        mov     [r13], rax
+        mov     rdi, rax
+.count:
+        cmp     byte [rdi], 0
+        je      .counted
+        inc     rdi
+        jmp     .count
+.counted:
+        sub     rdi, rax
+        mov     [r13 + 8], edi
+        ret
 
 ; find_env: looks a variable up in the environment.
 ; IN: rsi = name, ecx = its length   OUT: rax = its value (after "NAME="), or 0   CLOBBERS: rdx, rdi, r8
@@ -144,11 +156,16 @@ print:
         sys     SYS_write
         ret
 
-; print_port: writes PORT as the user gave it.
+; print_port: writes PORT as the user gave it, or METRICS_PORT while its listener is opened (binding_metrics).
 ; IN: edi = descriptor (kept)   CLOBBERS: rax, rcx, rdx, rsi, r11
 print_port:
-        mov     rsi, [port_text]
-        mov     edx, [port_text_len]
+        mov     eax, port_text
+        cmp     byte [binding_metrics], 0
+        je      .print
+        mov     eax, metrics_port_text
+.print:
+        mov     rsi, [rax]
+        mov     edx, [rax + 8]
         jmp     print
 
 ; exit: ends the process (every thread) with a status.

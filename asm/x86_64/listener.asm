@@ -39,12 +39,8 @@ serve:
         add     eax, 2
         mov     [header_ticks], eax
         call    map_shared_counters
-        mov     eax, [cfg_metrics_port]          ; /metrics on PORT's connections, or nowhere
-        cmp     eax, [cfg_port]
-        jne     .metrics_flags
-        mov     dword [accept_flags], F_METRICS
-.metrics_flags:
-        ; Every worker's listener exists before the startup line, so the line means that all of them accept.
+        ; Every worker's listener exists before the startup line, so the line means that all of them accept;
+        ; so does METRICS_PORT's.
         xor     r12d, r12d
 .listen:
         call    open_listener
@@ -53,6 +49,21 @@ serve:
         inc     r12d
         cmp     r12d, [cfg_workers]
         jb      .listen
+        mov     dword [metrics_fd], -1
+        mov     eax, [cfg_metrics_port]         ; /metrics on PORT's connections, on its own port's, or nowhere
+        cmp     eax, [cfg_port]
+        jne     .metrics_port
+        mov     dword [accept_flags], F_METRICS
+        jmp     .startup_line
+.metrics_port:
+        test    eax, eax
+        jz      .startup_line
+        mov     byte [binding_metrics], 1       ; a listener of the first process only: a scrape answers for
+        call    open_listener                   ; every worker whichever process takes it
+        mov     byte [binding_metrics], 0
+        mov     eax, [listen_fd]
+        mov     [metrics_fd], eax
+.startup_line:
         mov     esi, msg_listening
         mov     edx, msg_listening_len
         mov     edi, 1                          ; stdout, for all four (print and print_port keep rdi)
@@ -69,6 +80,26 @@ serve:
         mov     esi, newline
         mov     edx, 1
         call    print
+        cmp     dword [metrics_fd], 0
+        jl      .serve
+        mov     esi, msg_metrics_on             ; "asm-web-service: metrics on http://"
+        mov     edx, msg_metrics_on_len
+        call    print
+        mov     esi, any_ipv6
+        mov     edx, any_ipv6_len
+        cmp     byte [ipv4_only], 0
+        je      .metrics_address
+        mov     esi, any_ipv4
+        mov     edx, any_ipv4_len
+.metrics_address:
+        call    print
+        mov     rsi, [metrics_port_text]
+        mov     edx, [metrics_port_text_len]
+        call    print
+        mov     esi, metrics_path_line          ; "/metrics" and a newline
+        mov     edx, metrics_path_line_len
+        call    print
+.serve:
 
         ; The first process serves on listener 0 and holds every other one, so that a dead worker's listener
         ; and the connections waiting in it pass on to its replacement.
@@ -160,6 +191,7 @@ become_worker:
         mov     eax, [listen_fds + worker*4]
         mov     [listen_fd], eax
         mov     [listen_fds], eax
+        mov     dword [metrics_fd], -1          ; (closed above: the first process keeps it)
         mov     dword [worker_slots], 1         ; its own listener, no workers
         ; Forget the first process's connections and state.
         mov     edi, conns
@@ -358,9 +390,9 @@ open_listener:
         jae     .fail
         ret
 .in_use:
-        mov     esi, msg_port
-        mov     edx, msg_port_len
-        mov     r8d, msg_in_use                 ; what follows PORT (print_port keeps r8 and r10)
+        xor     esi, esi                        ; nothing before "port"
+        xor     edx, edx
+        mov     r8d, msg_in_use                 ; what follows the port (print_port keeps r8 and r10)
         mov     r10d, msg_in_use_len
         jmp     .report
 .fail:
@@ -370,6 +402,15 @@ open_listener:
         mov     r10d, 1
 .report:
         call    print_error
+        cmp     byte [binding_metrics], 0
+        je      .port
+        mov     esi, msg_metrics_word           ; "metrics port 9090", naming METRICS_PORT's value
+        mov     edx, msg_metrics_word_len
+        call    print_stderr
+.port:
+        mov     esi, msg_port
+        mov     edx, msg_port_len
+        call    print_stderr
         mov     edi, 2
         call    print_port
         mov     esi, r8d
@@ -399,11 +440,16 @@ set_socket_option:
         sys     SYS_setsockopt
         ret
 
-; fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT on a host address (its first 16 bytes).
+; fill_sockaddr: writes sockaddr, the IPv4 socket address of PORT (of METRICS_PORT while binding_metrics) on a
+; host address (its first 16 bytes).
 ; IN: eax = the host address, in network byte order   OUT: [sockaddr]   CLOBBERS: rcx
 fill_sockaddr:
         mov     [sockaddr + 4], eax             ; sin_addr
         mov     ecx, [cfg_port]
+        cmp     byte [binding_metrics], 0
+        je      .port
+        mov     ecx, [cfg_metrics_port]
+.port:
         xchg    cl, ch                          ; network byte order
         shl     ecx, 16
         or      ecx, AF_INET
@@ -425,6 +471,12 @@ msg_killed:     db " killed by signal "
 msg_killed_len equ $ - msg_killed
 msg_exited:     db " exited with status "
 msg_exited_len equ $ - msg_exited
+msg_metrics_on: db "asm-web-service: metrics on http://"
+msg_metrics_on_len equ $ - msg_metrics_on
+metrics_path_line: db "/metrics", 10
+metrics_path_line_len equ $ - metrics_path_line
+msg_metrics_word: db "metrics "
+msg_metrics_word_len equ $ - msg_metrics_word
         section .text
 
 %undef worker

@@ -23,6 +23,12 @@ event_loop:
         mov     edi, [listen_fd]
         mov     esi, EPOLLIN | EPOLLET
         call    watch
+        mov     edi, [metrics_fd]
+        test    edi, edi
+        js      .timer
+        mov     esi, EPOLLIN | EPOLLET
+        call    watch
+.timer:
         ; A tick every TICK_MS drives the connection timers while there are connections, so the busy path
         ; never reads the clock; it starts with the first event (start_tick).
         mov     edi, CLOCK_MONOTONIC
@@ -103,6 +109,8 @@ event_loop:
         je      .accept
         cmp     fd, [signal_fd]
         je      .signal
+        cmp     fd, [metrics_fd]
+        je      .accept_metrics
         mov     ebx, fd
         shl     ebx, CONN_SHIFT
         add     conn, conns
@@ -114,6 +122,9 @@ event_loop:
         jmp     .event
 .accept:
         call    accept_connections
+        jmp     .event
+.accept_metrics:
+        call    accept_metrics_connections
         jmp     .event
 .signal:
         call    on_signal
@@ -201,15 +212,32 @@ update_date:
 ; is retried at an alarm.
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 accept_connections:
-        mov     edi, [listen_fd]
+        mov     eax, [listen_fd]
+        mov     ecx, [accept_flags]
+        jmp     accept_from
+
+; accept_metrics_connections: accept_connections for the listener of METRICS_PORT, where /metrics is a route.
+; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+accept_metrics_connections:
+        mov     eax, [metrics_fd]
+        mov     ecx, F_METRICS
+        ; fall through
+
+; accept_from: accept_connections from a listener, its connections starting with some C_FLAGS.
+; IN: eax = the listener, ecx = the flags   CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
+accept_from:
+        mov     [accepting], eax
+        mov     [accepting + 4], ecx
+.next:
+        mov     edi, [accepting]
         xor     esi, esi
         xor     edx, edx
         mov     r10d, SOCK_NONBLOCK | SOCK_CLOEXEC
         sys     SYS_accept4
         cmp     rax, -ECONNABORTED
-        je      accept_connections
+        je      .next
         cmp     rax, -EINTR
-        je      accept_connections
+        je      .next
         cmp     rax, -EMFILE
         je      .shed
         cmp     rax, -ENFILE
@@ -232,7 +260,7 @@ accept_connections:
         xor     ecx, ecx
         mov     [rbx + C_BODY], rcx
         mov     [rbx + C_RESP], rcx             ; also C_SENT
-        mov     ecx, [accept_flags]
+        mov     ecx, [accepting + 4]
         mov     [rbx + C_FLAGS], ecx            ; also C_RFLAGS, C_CARRY (0)
         mov     ecx, [now_tick]
         add     ecx, [keepalive_ticks]
@@ -246,20 +274,20 @@ accept_connections:
         mov     r12d, eax
         call    on_readable
         cmp     dword [rbx + C_DEADLINE], 0
-        je      accept_connections
+        je      .next
         call    watch_connection
-        jmp     accept_connections
+        jmp     .next
 .refuse:
         count   shared_counters + M_SHED
         mov     edi, eax
         sys     SYS_close
-        jmp     accept_connections
+        jmp     .next
 .shed:
         ; Out of descriptors (EMFILE) or of open files in the system (ENFILE): give up the spare, a file of
         ; its own, to accept the connection and close it at once, rather than leave the client waiting.
         mov     edi, [spare_fd]
         sys     SYS_close
-        mov     edi, [listen_fd]                ; rsi and rdx are still 0 from the accept4 above
+        mov     edi, [accepting]                ; rsi and rdx are still 0 from the accept4 above
         xor     r10d, r10d
         sys     SYS_accept4
         mov     r13, rax
@@ -270,7 +298,7 @@ accept_connections:
         jae     .retry_later
         count   shared_counters + M_ACCEPTED
         count   shared_counters + M_SHED
-        jmp     accept_connections
+        jmp     .next
 .retry_later:
         mov     eax, ACCEPT_RETRY_MS
         jmp     set_alarm
@@ -326,6 +354,9 @@ on_signal:
         cmp     byte [stopped], 0
         jne     replace_workers
         call    accept_connections
+        cmp     dword [metrics_fd], 0
+        jl      replace_workers
+        call    accept_metrics_connections
         jmp     replace_workers
 .done:
         ret
@@ -441,6 +472,12 @@ stop_accepting:
         test    r13d, r13d
         jnz     .close_listener
         mov     dword [listen_fd], -1
+        mov     edi, [metrics_fd]
+        test    edi, edi
+        js      .listeners_closed
+        sys     SYS_close
+        mov     dword [metrics_fd], -1
+.listeners_closed:
         mov     eax, .stop
         jmp     for_each_connection
 .stop:

@@ -171,5 +171,5 @@ msg_port:       db "port "
 msg_port_len equ $ - msg_port
 msg_in_use:     db " is already in use", 10
 msg_in_use_len equ $ - msg_in_use
-msg_cannot_listen: db "cannot listen on port "
+msg_cannot_listen: db "cannot listen on "
 msg_cannot_listen_len equ $ - msg_cannot_listen

@@ -4,7 +4,9 @@
         alignb  16
 envp:           resq 1
 port_text:      resq 1          ; PORT as given, for messages
-port_text_len:  resd 1
+port_text_len:  resq 1          ; (a dword: measure_text notes a text's place and length as a pair)
+metrics_port_text: resq 1       ; METRICS_PORT as given, when given
+metrics_port_text_len: resq 1
 settings:                       ; in the order of setting_table
 cfg_port:       resd 1
 cfg_workers:    resd 1
@@ -14,8 +16,10 @@ cfg_header_timeout: resd 1      ; seconds
 cfg_max_connections: resd 1     ; open connections a worker keeps; those beyond are closed at once
 cfg_metrics_port: resd 1        ; where /metrics is served: PORT (the default), or 0 for nowhere
 settings_end:
-accept_flags:   resd 1          ; C_FLAGS of a new connection: F_METRICS when /metrics is served on PORT
+accept_flags:   resd 1          ; C_FLAGS of a new connection of PORT: F_METRICS when /metrics is served there
+accepting:      resd 2          ; the listener accept_connections takes from, and its connections' C_FLAGS
 listen_fd:      resd 1
+metrics_fd:     resd 1          ; the listener of METRICS_PORT (the first process's), or -1
 epoll_fd:       resd 1
 signal_fd:      resd 1
 timer_fd:       resd 1
@@ -35,6 +39,7 @@ drain_end_ms:   resq 1
 last_start_ms:  resq 1          ; when replace_workers last started a worker
 draining:       resb 1          ; a signal came: /health says 503, every response closes
 ipv4_only:      resb 1          ; the kernel has no IPv6: the listener is on 0.0.0.0, not [::]
+binding_metrics: resb 1         ; open_listener opens METRICS_PORT's listener, not PORT's
 stopped:        resb 1          ; the drain delay is over: no listener, finishing the last responses
 ticking:        resb 1          ; the tick is on (it stops while there is no connection)
 tick_due:       resb 1          ; this batch has a tick: the timers' sweep follows its events (end_tick)
