@@ -73,16 +73,7 @@ serve:
         str     w0, [state, #metrics_fd]
 2:      adr     x1, msg_listening               // "asm-web-service: listening on http://"
         mov     w2, #msg_listening_len
-        mov     w0, #1
-        bl      print
-        adr     x1, any_ipv6                    // "[::]:", or "0.0.0.0:" without IPv6
-        mov     w2, #any_ipv6_len
-        ldrb    w0, [state, #ipv4_only]
-        cbz     w0, 1f
-        adr     x1, any_ipv4
-        mov     w2, #any_ipv4_len
-1:      mov     w0, #1
-        bl      print
+        bl      print_url_start
         mov     w0, #1
         bl      print_port
         adr     x1, newline
@@ -93,16 +84,7 @@ serve:
         tbnz    w0, #31, 2f
         adr     x1, msg_metrics_on              // "asm-web-service: metrics on http://"
         mov     w2, #msg_metrics_on_len
-        mov     w0, #1
-        bl      print
-        adr     x1, any_ipv6
-        mov     w2, #any_ipv6_len
-        ldrb    w0, [state, #ipv4_only]
-        cbz     w0, 1f
-        adr     x1, any_ipv4
-        mov     w2, #any_ipv4_len
-1:      mov     w0, #1
-        bl      print
+        bl      print_url_start
         ldp     x1, x2, [state, #metrics_port_text] // and its length
         mov     w0, #1
         bl      print
@@ -131,6 +113,23 @@ serve:
         b       event_loop
         .unreq  workers
         .unreq  listeners
+
+// print_url_start: writes the start of a startup line and the listeners' address on stdout: "[::]:", or
+// "0.0.0.0:" when the kernel has no IPv6.
+// IN: x1 = the start, w2 = its length   CLOBBERS: x0-x2, x8, x9
+print_url_start:
+        mov     x9, x30
+        mov     w0, #1
+        bl      print
+        mov     x30, x9
+        adr     x1, any_ipv6
+        mov     w2, #any_ipv6_len
+        ldrb    w0, [state, #ipv4_only]
+        cbz     w0, 1f
+        adr     x1, any_ipv4
+        mov     w2, #any_ipv4_len
+1:      mov     w0, #1
+        b       print
 
 // start_worker: forks worker `worker`. The new process goes on in become_worker, this one notes its pid.
 // IN: worker (w22) = its index (1 or more)   OUT: child_pids[worker] = its pid, or 0 if fork failed
@@ -244,6 +243,8 @@ reap_workers:
         cmp     w3, w0
         b.ne    .Lreap_find
         str     wzr, [x1, w2, uxtw #2]          // its slot waits for a replacement
+        adr     x3, shared_counters + M_OPEN    // and its connections are gone
+        str     wzr, [x3, w2, uxtw #2]
 .Lreap_found:
         bl      report_end
         b       .Lreap_next

@@ -66,16 +66,7 @@ serve:
 .startup_line:
         mov     esi, msg_listening
         mov     edx, msg_listening_len
-        mov     edi, 1                          ; stdout, for all four (print and print_port keep rdi)
-        call    print
-        mov     esi, any_ipv6
-        mov     edx, any_ipv6_len
-        cmp     byte [ipv4_only], 0
-        je      .address
-        mov     esi, any_ipv4
-        mov     edx, any_ipv4_len
-.address:
-        call    print
+        call    print_url_start                 ; (edi = 1, stdout, from here: print and print_port keep it)
         call    print_port
         mov     esi, newline
         mov     edx, 1
@@ -84,15 +75,7 @@ serve:
         jl      .serve
         mov     esi, msg_metrics_on             ; "asm-web-service: metrics on http://"
         mov     edx, msg_metrics_on_len
-        call    print
-        mov     esi, any_ipv6
-        mov     edx, any_ipv6_len
-        cmp     byte [ipv4_only], 0
-        je      .metrics_address
-        mov     esi, any_ipv4
-        mov     edx, any_ipv4_len
-.metrics_address:
-        call    print
+        call    print_url_start
         mov     rsi, [metrics_port_text]
         mov     edx, [metrics_port_text_len]
         call    print
@@ -121,6 +104,20 @@ serve:
         call    replace_workers                 ; retries, in a second, a start that failed
         call    make_spare
         jmp     event_loop
+
+; print_url_start: writes the start of a startup line and the listeners' address on stdout: "[::]:", or
+; "0.0.0.0:" when the kernel has no IPv6.
+; IN: esi = the start, edx = its length   OUT: edi = 1   CLOBBERS: rax, rcx, rdx, rsi, r11
+print_url_start:
+        mov     edi, 1
+        call    print
+        mov     esi, any_ipv6
+        mov     edx, any_ipv6_len
+        cmp     byte [ipv4_only], 0
+        je      print
+        mov     esi, any_ipv4
+        mov     edx, any_ipv4_len
+        jmp     print
 
 ; start_worker: forks worker `worker`. The new process goes on in become_worker; this one notes its pid.
 ; IN: worker (r12) = its index (1 or more)   OUT: child_pids[worker] = its pid, or 0 if fork failed
@@ -226,6 +223,7 @@ reap_workers:
         cmp     eax, [child_pids + rcx*4]
         jne     .find
         mov     dword [child_pids + rcx*4], 0   ; its slot waits for a replacement
+        mov     dword [shared_counters + M_OPEN + rcx*4], 0 ; and its connections are gone
 .found:
         call    report_end
         jmp     reap_workers
