@@ -112,6 +112,46 @@ export interface AsmWebServiceHttpRoute {
   readonly path?: string;
 }
 
+/**
+ * Prometheus metrics of the pods (`GET /metrics`, docs/server.md "Metrics"): where the server serves them and how
+ * a Prometheus finds them.
+ */
+export interface AsmWebServiceMetrics {
+  /**
+   * Whether the server serves `/metrics` at all (false: `METRICS_PORT=0`, and no other setting may be given).
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * The container port of `/metrics`: `containerPort`, or a port of its own (1024-65535), which the container,
+   * the Service (as port `metrics`) and the NetworkPolicy then expose too, and where only `/metrics` (with `/` and
+   * `/health`) is served while `containerPort` answers 404 to it.
+   * @default - `containerPort`
+   */
+  readonly port?: number;
+
+  /**
+   * Whether to add the conventional `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` pod
+   * annotations, which Prometheus' kubernetes_sd example configuration and many agents follow.
+   * @default true
+   */
+  readonly scrapeAnnotations?: boolean;
+
+  /**
+   * Whether to create a Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1) that scrapes the Service's
+   * metrics port. The cluster needs the operator's CustomResourceDefinitions.
+   * @default false
+   */
+  readonly serviceMonitor?: boolean;
+
+  /**
+   * How often the ServiceMonitor's scrapes come, whole seconds.
+   * @default - the Prometheus' own scrape interval
+   */
+  readonly scrapeInterval?: Duration;
+}
+
 /** Properties of `AsmWebService`. Every optional one has a default that fits this server. */
 export interface AsmWebServiceProps {
   /**
@@ -287,6 +327,12 @@ export interface AsmWebServiceProps {
   readonly networkPolicy?: boolean;
 
   /**
+   * Prometheus metrics: the scrape annotations, a ServiceMonitor, a port of their own, or none.
+   * @default - the server serves `/metrics` on `containerPort`; no annotations, no ServiceMonitor
+   */
+  readonly metrics?: AsmWebServiceMetrics;
+
+  /**
    * A HorizontalPodAutoscaler between `minReplicas` and `maxReplicas` on CPU use; the Deployment then carries no
    * replica count.
    * @default - a fixed number of pods, `replicas`
@@ -317,6 +363,12 @@ const HEALTH_PATH = '/health';
 const APP_NAME = 'asm-web-service';
 const DEFAULT_CONTAINER_PORT = 8080;
 const DEFAULT_REPLICAS = 2;
+/** The path of the server's Prometheus metrics. */
+const METRICS_PATH = '/metrics';
+/** The Prometheus Operator's API version of ServiceMonitor. */
+const SERVICE_MONITOR_API_VERSION = 'monitoring.coreos.com/v1';
+/** The pod annotations Prometheus' kubernetes_sd example configuration reads. */
+const SCRAPE_ANNOTATIONS = ['prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path'];
 /** The Gateway API version the HTTPRoute is written for (GA in Gateway API v1.0.0). */
 const HTTP_ROUTE_API_VERSION = 'gateway.networking.k8s.io/v1';
 
@@ -364,6 +416,10 @@ export class AsmWebService extends Construct {
   public readonly ingress?: kplus.Ingress;
   /** The HTTPRoute (gateway.networking.k8s.io/v1), with `httpRoute`. */
   public readonly httpRoute?: ApiObject;
+  /** The ServiceMonitor (a Prometheus Operator custom resource, so an ApiObject), when `metrics.serviceMonitor`. */
+  public readonly serviceMonitor?: ApiObject;
+  /** The container port where the pods serve `/metrics`; undefined when `metrics.enabled` is false. */
+  public readonly metricsPort?: number;
   /** Name of every object (and the `app.kubernetes.io/instance` label). */
   public readonly name: string;
   /** The namespace of every object, when one is known at synth time. */
@@ -432,7 +488,17 @@ export class AsmWebService extends Construct {
     );
     const extraLabels = validateLabels('labels', props.labels ?? {}, [NAME_LABEL, INSTANCE_LABEL]);
     const annotations = validateAnnotations('annotations', props.annotations ?? {});
-    const podAnnotations = validateAnnotations('podAnnotations', props.podAnnotations ?? {});
+    const podAnnotations = { ...validateAnnotations('podAnnotations', props.podAnnotations ?? {}) };
+    const metrics = validateMetrics(props.metrics ?? {}, props.metrics !== undefined, containerPort);
+    if (metrics.scrapeAnnotations) {
+      const taken = SCRAPE_ANNOTATIONS.filter((key) => key in podAnnotations);
+      if (taken.length > 0) {
+        throw new Error(`'podAnnotations' sets ${taken.join(', ')}, which 'metrics.scrapeAnnotations' writes (set 'metrics.scrapeAnnotations' to false to write them yourself)`);
+      }
+      podAnnotations[SCRAPE_ANNOTATIONS[0]] = 'true';
+      podAnnotations[SCRAPE_ANNOTATIONS[1]] = String(metrics.port);
+      podAnnotations[SCRAPE_ANNOTATIONS[2]] = METRICS_PATH;
+    }
     const ingress = props.ingress === undefined ? undefined : validateIngress(props.ingress);
     const httpRoute = props.httpRoute === undefined ? undefined : validateHttpRoute(props.httpRoute);
     this.checkNameIsFree(name, namespace);
@@ -441,6 +507,8 @@ export class AsmWebService extends Construct {
     this.namespace = namespace;
     this.containerPort = containerPort;
     this.servicePort = servicePort;
+    this.metricsPort = metrics.port;
+    const ownMetricsPort = metrics.port !== undefined && metrics.port !== containerPort;
     // In key order, as cdk8s writes maps, also where a JSON patch adds them after the sort.
     this.selector = { [INSTANCE_LABEL]: name, [NAME_LABEL]: APP_NAME };
     // managed-by says cdk8s unless the app names another manager (Helm, Argo CD, ...).
@@ -495,10 +563,15 @@ export class AsmWebService extends Construct {
       image,
       // `ports` rather than `portNumber`: the latter makes cdk8s-plus add a TCP startup probe, which the server
       // (listening within milliseconds of start) does not need.
-      ports: [{ number: containerPort, name: 'http' }],
+      ports: [
+        { number: containerPort, name: 'http' },
+        ...(ownMetricsPort ? [{ number: metrics.port!, name: 'metrics' }] : []),
+      ],
       envVariables: {
         PORT: kplus.EnvValue.fromValue(String(containerPort)),
         DRAIN_SECONDS: kplus.EnvValue.fromValue(String(drainSeconds)),
+        // Unset, the server serves /metrics on PORT.
+        ...(metrics.port === containerPort ? {} : { METRICS_PORT: kplus.EnvValue.fromValue(String(metrics.port ?? 0)) }),
       },
       // The digest pins the content, so a cached copy is always the right one.
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
@@ -535,7 +608,10 @@ export class AsmWebService extends Construct {
     this.service = new kplus.Service(this, 'service', {
       metadata,
       type: serviceType,
-      ports: [{ name: 'http', port: servicePort, targetPort: containerPort, nodePort: props.nodePort }],
+      ports: [
+        { name: 'http', port: servicePort, targetPort: containerPort, nodePort: props.nodePort },
+        ...(ownMetricsPort ? [{ name: 'metrics', port: metrics.port!, targetPort: metrics.port! }] : []),
+      ],
     });
     // Not `selector: this.deployment`: cdk8s-plus would select by its cdk8s.io/metadata.addr label.
     for (const [key, value] of Object.entries(this.selector)) this.service.selectLabel(key, value);
@@ -556,6 +632,9 @@ export class AsmWebService extends Construct {
     this.networkPolicy = props.networkPolicy ? this.newNetworkPolicy(metadata) : undefined;
     this.ingress = ingress && this.newIngress(ingress, metadata);
     this.httpRoute = httpRoute && this.newHttpRoute(httpRoute, metadata);
+    this.serviceMonitor = metrics.serviceMonitor
+      ? this.newServiceMonitor(ownMetricsPort ? 'metrics' : 'http', metrics.scrapeInterval, metadata)
+      : undefined;
   }
 
   /** The labels the Deployment, the Service, the PodDisruptionBudget and the NetworkPolicy select pods by (a copy). */
@@ -586,14 +665,32 @@ export class AsmWebService extends Construct {
     });
   }
 
-  /** A NetworkPolicy that admits traffic to the pods from any source, but only to the serving port. */
+  /** A ServiceMonitor that has the Prometheus Operator scrape /metrics on a named port of the Service. */
+  private newServiceMonitor(portName: string, intervalSeconds: number | undefined, metadata: ApiObjectMetadata): ApiObject {
+    return new ApiObject(this, 'service-monitor', {
+      apiVersion: SERVICE_MONITOR_API_VERSION,
+      kind: 'ServiceMonitor',
+      metadata,
+      spec: {
+        selector: { matchLabels: this.selectorLabels },
+        endpoints: [{ port: portName, path: METRICS_PATH, interval: intervalSeconds === undefined ? undefined : `${intervalSeconds}s` }],
+      },
+    });
+  }
+
+  /** A NetworkPolicy that admits traffic to the pods from any source, but only to the serving (and metrics) port. */
   private newNetworkPolicy(metadata: ApiObjectMetadata): kplus.k8s.KubeNetworkPolicy {
     return new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata,
       spec: {
         podSelector: { matchLabels: this.selectorLabels },
         policyTypes: ['Ingress'],
-        ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(this.containerPort) }] }],
+        ingress: [{
+          ports: [...new Set([this.containerPort, this.metricsPort ?? this.containerPort])].map((port) => ({
+            protocol: 'TCP',
+            port: kplus.k8s.IntOrString.fromNumber(port),
+          })),
+        }],
       },
     });
   }
@@ -671,6 +768,41 @@ function validateAutoscaling(autoscaling: AsmWebServiceAutoscaling): CheckedAuto
     targetCpuUtilizationPercent,
     scaleUpStabilization: window('scaleUpStabilization', Duration.seconds(0)),
     scaleDownStabilization: window('scaleDownStabilization', Duration.minutes(5)),
+  };
+}
+
+/** `metrics` checked, with its defaults filled in: `port` undefined when the server serves no metrics. */
+interface CheckedMetrics {
+  readonly port?: number;
+  readonly scrapeAnnotations: boolean;
+  readonly serviceMonitor: boolean;
+  readonly scrapeInterval?: number;
+}
+
+function validateMetrics(metrics: AsmWebServiceMetrics, given: boolean, containerPort: number): CheckedMetrics {
+  if (typeof metrics !== 'object' || metrics === null) {
+    throw new Error(`'metrics' must be an object, got ${JSON.stringify(metrics)}`);
+  }
+  validateKnownKeys('metrics', metrics, ['enabled', 'port', 'scrapeAnnotations', 'serviceMonitor', 'scrapeInterval']);
+  if (metrics.enabled === false) {
+    const others = Object.keys(metrics).filter((key) => key !== 'enabled' && (metrics as { [key: string]: unknown })[key] !== undefined);
+    if (others.length > 0) throw new Error(`'metrics.enabled' is false: 'metrics.${others[0]}' has nothing to apply to`);
+    return { scrapeAnnotations: false, serviceMonitor: false };
+  }
+  const port = validateInteger(
+    'metrics.port', metrics.port ?? containerPort, 1024, 65535,
+    ' (the server runs as non-root uid 65532 without capabilities, so it cannot bind ports below 1024)',
+  );
+  const serviceMonitor = metrics.serviceMonitor ?? false;
+  if (metrics.scrapeInterval !== undefined && !serviceMonitor) {
+    throw new Error(`'metrics.scrapeInterval' is the ServiceMonitor's: it needs 'metrics.serviceMonitor' true`);
+  }
+  return {
+    port,
+    // Only an app that asks for metrics gets the annotations: adding them to existing pods would roll them.
+    scrapeAnnotations: metrics.scrapeAnnotations ?? given,
+    serviceMonitor,
+    scrapeInterval: metrics.scrapeInterval === undefined ? undefined : validateSeconds('metrics.scrapeInterval', metrics.scrapeInterval, 1, 3600),
   };
 }
 

@@ -30,6 +30,7 @@ function synth(props: Partial<AsmWebServiceProps> = {}, chartNamespace?: string)
     networkPolicy: ofKind('NetworkPolicy'),
     ingress: ofKind('Ingress'),
     httpRoute: ofKind('HTTPRoute'),
+    serviceMonitor: ofKind('ServiceMonitor'),
   };
 }
 
@@ -93,6 +94,7 @@ const NEIGHBOURS: Partial<AsmWebServiceProps> = {
     hostnames: ['shop.example.com', '*.shop.example.com'],
     path: '/',
   },
+  metrics: { port: 9100, serviceMonitor: true, scrapeInterval: Duration.seconds(15) },
 };
 
 describe('AsmWebService snapshots', () => {
@@ -489,6 +491,81 @@ describe('an app composing with AsmWebService', () => {
     // THEN some policy admits the server's pods by their label
     const peers = policies.flatMap((policy) => policy.spec.ingress ?? []).flatMap((rule: any) => rule.from ?? []);
     expect(peers).toContainEqual(expect.objectContaining({ podSelector: { matchLabels: { 'cdk8s.io/metadata.addr': 'asm-web-service' } } }));
+  });
+});
+
+describe('AsmWebService metrics', () => {
+  const envOf = (deployment: any) => Object.fromEntries(containerOf(deployment).env.map((entry: any) => [entry.name, entry.value]));
+
+  it('by default the server serves /metrics on the serving port, and nothing announces it', () => {
+    const { service, deployment, svc, serviceMonitor } = synth();
+    expect(service.metricsPort).toBe(8080);
+    expect(envOf(deployment).METRICS_PORT).toBeUndefined();
+    expect(deployment.spec.template.metadata.annotations).toBeUndefined();
+    expect(svc.spec.ports).toHaveLength(1);
+    expect(serviceMonitor).toBeUndefined();
+  });
+
+  it("'metrics: {}' adds the prometheus.io scrape annotations for the serving port, beside the app's own", () => {
+    const { deployment, serviceMonitor } = synth({ metrics: {}, podAnnotations: { 'example.com/team': 'web' } });
+    expect(deployment.spec.template.metadata.annotations).toEqual({
+      'example.com/team': 'web',
+      'prometheus.io/path': '/metrics',
+      'prometheus.io/port': '8080',
+      'prometheus.io/scrape': 'true',
+    });
+    expect(envOf(deployment).METRICS_PORT).toBeUndefined();
+    expect(serviceMonitor).toBeUndefined();
+  });
+
+  it('a port of its own: METRICS_PORT, a container and Service port named metrics, the NetworkPolicy, the annotations and a ServiceMonitor', () => {
+    const { service, deployment, svc, networkPolicy, serviceMonitor } = synth(NEIGHBOURS);
+    expect(service.metricsPort).toBe(9100);
+    expect(envOf(deployment).METRICS_PORT).toBe('9100');
+    expect(containerOf(deployment).ports).toEqual([
+      { containerPort: 8080, name: 'http' },
+      { containerPort: 9100, name: 'metrics' },
+    ]);
+    expect(svc.spec.ports).toContainEqual({ name: 'metrics', port: 9100, targetPort: 9100 });
+    expect(networkPolicy.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9100 }]);
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe('9100');
+    expect(serviceMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(serviceMonitor.metadata).toMatchObject({ name: 'shop-web', namespace: 'shop' });
+    expect(serviceMonitor.spec).toEqual({
+      selector: { matchLabels: { 'app.kubernetes.io/instance': 'shop-web', 'app.kubernetes.io/name': 'asm-web-service' } },
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s' }],
+    });
+    expect(service.serviceMonitor?.kind).toBe('ServiceMonitor');
+  });
+
+  it('a ServiceMonitor on the serving port scrapes the port named http, at the Prometheus interval', () => {
+    const { serviceMonitor } = synth({ metrics: { serviceMonitor: true, scrapeAnnotations: false } });
+    expect(serviceMonitor.spec.endpoints).toEqual([{ port: 'http', path: '/metrics' }]);
+  });
+
+  it("'enabled: false' turns /metrics off (METRICS_PORT=0)", () => {
+    const { service, deployment } = synth({ metrics: { enabled: false } });
+    expect(envOf(deployment).METRICS_PORT).toBe('0');
+    expect(service.metricsPort).toBeUndefined();
+    expect(deployment.spec.template.metadata.annotations).toBeUndefined();
+  });
+
+  it.each([
+    [{ enabled: false, serviceMonitor: true }, `'metrics.enabled' is false: 'metrics.serviceMonitor' has nothing to apply to`],
+    [{ port: 80 }, `'metrics.port' must be an integer from 1024 to 65535`],
+    [{ port: 8080.5 }, `'metrics.port' must be an integer from 1024 to 65535`],
+    [{ scrapeInterval: Duration.seconds(30) }, `'metrics.scrapeInterval' is the ServiceMonitor's: it needs 'metrics.serviceMonitor' true`],
+    [{ serviceMonitor: true, scrapeInterval: Duration.millis(500) }, `'metrics.scrapeInterval'`],
+    [{ scrape: true }, `'metrics' has no setting "scrape"; known: enabled, port, scrapeAnnotations, serviceMonitor, scrapeInterval`],
+  ])("rejects 'metrics' %j", (metrics, message) => {
+    expect(() => synth({ metrics: metrics as any })).toThrow(message);
+  });
+
+  it('rejects podAnnotations that the scrape annotations would overwrite', () => {
+    expect(() => synth({ metrics: {}, podAnnotations: { 'prometheus.io/scrape': 'false' } })).toThrow(
+      `'podAnnotations' sets prometheus.io/scrape, which 'metrics.scrapeAnnotations' writes (set 'metrics.scrapeAnnotations' to false to write them yourself)`,
+    );
+    expect(() => synth({ metrics: { scrapeAnnotations: false }, podAnnotations: { 'prometheus.io/scrape': 'false' } })).not.toThrow();
   });
 });
 

@@ -63,6 +63,17 @@ export function gatewayApiCrdFiles(version: string): string[] {
   return readdirSync(dir).filter((file) => file.endsWith('.yaml')).map((file) => join(dir, file));
 }
 
+/** The Prometheus Operator release whose ServiceMonitor CRD (monitoring.coreos.com/v1) the schema test uses. */
+export const PROMETHEUS_OPERATOR_VERSION = 'v0.85.0';
+
+/** The ServiceMonitor CRD of a Prometheus Operator release (its Go module's example/prometheus-operator-crd). */
+export function serviceMonitorCrdFile(version = PROMETHEUS_OPERATOR_VERSION): string {
+  return join(
+    goModuleDir('github.com/prometheus-operator/prometheus-operator', version),
+    'example', 'prometheus-operator-crd', 'monitoring.coreos.com_servicemonitors.yaml',
+  );
+}
+
 /** The spec file that serves an apiVersion: `v1` is the core group, `GROUP/VERSION` the others. */
 function specFileFor(apiVersion: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];

@@ -2,15 +2,17 @@
  * Every object AsmWebService synthesizes validates against the schema of the API version it claims: the Kubernetes
  * OpenAPI schema (upstream's spec from the k8s.io/kubernetes Go module, see kubernetes-openapi.ts), and for the
  * HTTPRoute the Gateway API CRD of the first release that serves gateway.networking.k8s.io/v1 and of a current one
- * (from the sigs.k8s.io/gateway-api Go module), for the defaults and every shape of the construct; and the check
- * itself catches the mistakes it is there for.
+ * (from the sigs.k8s.io/gateway-api Go module), and for the ServiceMonitor the Prometheus Operator's CRD (from its
+ * Go module), for the defaults and every shape of the construct; and the check itself catches the mistakes it is
+ * there for.
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AsmWebService, type AsmWebServiceProps } from '../../lib/index.js';
 import {
-  GATEWAY_API_VERSIONS, KUBERNETES_SCHEMA_VERSION, KubernetesSchemaValidator, gatewayApiCrdFiles, openApiSpecDir,
+  GATEWAY_API_VERSIONS, KUBERNETES_SCHEMA_VERSION, KubernetesSchemaValidator, PROMETHEUS_OPERATOR_VERSION, gatewayApiCrdFiles,
+  openApiSpecDir, serviceMonitorCrdFile,
 } from './kubernetes-openapi.js';
 
 const IMAGE = `127.0.0.1:5000/asm-web-service@sha256:${'f'.repeat(64)}`;
@@ -21,7 +23,10 @@ let validator: KubernetesSchemaValidator;
 
 beforeAll(() => {
   const specDir = openApiSpecDir();
-  validators = new Map(GATEWAY_API_VERSIONS.map((version) => [version, new KubernetesSchemaValidator(specDir, gatewayApiCrdFiles(version))]));
+  const serviceMonitor = serviceMonitorCrdFile();
+  validators = new Map(
+    GATEWAY_API_VERSIONS.map((version) => [version, new KubernetesSchemaValidator(specDir, [...gatewayApiCrdFiles(version), serviceMonitor])]),
+  );
   validator = validators.get(GATEWAY_API_VERSIONS[0])!;
 });
 
@@ -31,7 +36,7 @@ function synth(props: Partial<AsmWebServiceProps> = {}, chartNamespace?: string)
   return Testing.synth(chart);
 }
 
-describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} and Gateway API ${GATEWAY_API_VERSIONS.join(', ')} schemas`, () => {
+describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API ${GATEWAY_API_VERSIONS.join(', ')} and Prometheus Operator ${PROMETHEUS_OPERATOR_VERSION} schemas`, () => {
   it.each<[string, Partial<AsmWebServiceProps>, string[], string?]>([
     ['the defaults', {}, ['Deployment', 'Service', 'PodDisruptionBudget']],
     ['a chart namespace', {}, ['Deployment', 'Service', 'PodDisruptionBudget'], 'web'],
@@ -62,6 +67,13 @@ describe(`objects validate against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} a
     ],
     ['a NetworkPolicy', { networkPolicy: true, containerPort: 9000 }, ['Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy']],
     ['an Ingress with the defaults', { ingress: {} }, ['Deployment', 'Service', 'PodDisruptionBudget', 'Ingress']],
+    ['metrics on the serving port with a ServiceMonitor', { metrics: { serviceMonitor: true } }, ['Deployment', 'Service', 'PodDisruptionBudget', 'ServiceMonitor']],
+    [
+      'metrics on a port of their own, with every setting and a NetworkPolicy',
+      { metrics: { port: 9100, serviceMonitor: true, scrapeInterval: Duration.seconds(30) }, networkPolicy: true, namespace: 'shop' },
+      ['Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor'],
+    ],
+    ['metrics turned off', { metrics: { enabled: false } }, ['Deployment', 'Service', 'PodDisruptionBudget']],
     [
       'an Ingress with every setting',
       { ingress: { className: 'nginx', host: '*.shop.example.com', path: '/shop/%C3%A9t%C3%A9;v=1', tlsSecretName: 'shop-tls' } },
@@ -166,5 +178,25 @@ describe('the custom resource check catches', () => {
   it('an API version the CRD does not serve', () => {
     expect(brokenRoute((route) => { route.apiVersion = 'gateway.networking.k8s.io/v2'; }))
       .toEqual([{ object: 'gateway.networking.k8s.io/v2 HTTPRoute asm-web-service', message: 'no schema for apiVersion gateway.networking.k8s.io/v2 kind HTTPRoute' }]);
+  });
+});
+
+describe('the ServiceMonitor check catches', () => {
+  const brokenMonitor = (mutate: (monitor: any) => void) => {
+    const objects = structuredClone(synth({ metrics: { serviceMonitor: true, scrapeInterval: Duration.seconds(15) } }));
+    const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
+    mutate(monitor);
+    return validator.validate([monitor]);
+  };
+
+  it('a field the ServiceMonitor CRD does not have', () => {
+    expect(brokenMonitor((monitor) => { monitor.spec.endpoints[0].scrapeIntervall = '15s'; }))
+      .toEqual([{ object: 'monitoring.coreos.com/v1 ServiceMonitor asm-web-service', message: '/spec/endpoints/0 must NOT have additional properties (scrapeIntervall)' }]);
+  });
+
+  it('an interval that is not a Prometheus duration', () => {
+    const errors = brokenMonitor((monitor) => { monitor.spec.endpoints[0].interval = '15 seconds'; });
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/^\/spec\/endpoints\/0\/interval must match pattern/);
   });
 });

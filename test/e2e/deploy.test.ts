@@ -497,6 +497,109 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
     }
   }, SETUP_MS);
 
+  it('metrics: a real Prometheus discovers the pods by their annotations, scrapes them, and its PromQL sums match the requests sent', async () => {
+    const { info, kubectl } = await cluster();
+    const { image: reference } = await image();
+    const metricsNamespace = `${namespaceName}-metrics`;
+    const appDir = path.join(outputDir, 'observed');
+    const prometheusDir = path.join(outputDir, 'prometheus');
+    rmSync(appDir, { recursive: true, force: true });
+    rmSync(prometheusDir, { recursive: true, force: true });
+    mkdirSync(prometheusDir, { recursive: true });
+    await execa('npx', ['tsx', 'test/e2e/metrics-app.ts'], { cwd: repoRoot, env: { IMAGE: reference, OUTDIR: appDir } });
+    await kubectl('create', 'namespace', metricsNamespace);
+    await kubectl('label', 'namespace', metricsNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest');
+    await kubectl('wait', '--for=create', '--timeout=60s', '-n', metricsNamespace, 'serviceaccount/default');
+    // Debian's prometheus, unpacked by the set-up (scripts/prometheus.sh), run inside the cluster's network
+    // namespace (where the pods' addresses route) and reached from here on the node's address, like the API.
+    const prometheusBin = (await execa('bash', ['scripts/prometheus.sh'], { cwd: repoRoot })).stdout.trim();
+    const prometheusUrl = `http://${info.nodeIP}:19090`;
+    // The conventional kubernetes_sd pod configuration: keep pods annotated prometheus.io/scrape=true, scrape
+    // prometheus.io/path on prometheus.io/port.
+    writeFileSync(path.join(prometheusDir, 'prometheus.yml'), [
+      'global: { scrape_interval: 2s, evaluation_interval: 2s }',
+      'scrape_configs:',
+      '  - job_name: kubernetes-pods',
+      '    kubernetes_sd_configs:',
+      `      - { role: pod, kubeconfig_file: ${JSON.stringify(info.kubeconfig)}, namespaces: { names: [${JSON.stringify(metricsNamespace)}] } }`,
+      '    relabel_configs:',
+      '      - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], action: keep, regex: "true" }',
+      '      - { source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path], action: replace, target_label: __metrics_path__, regex: (.+) }',
+      "      - { source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port], action: replace, regex: '([^:]+)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: __address__ }",
+      '      - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }',
+      '',
+    ].join('\n'));
+    await execa(path.join(prometheusBin, 'promtool'), ['check', 'config', path.join(prometheusDir, 'prometheus.yml')]);
+    const prometheus = execa('nsenter', [
+      `--net=${info.netns}`, path.join(prometheusBin, 'prometheus'),
+      `--config.file=${path.join(prometheusDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(prometheusDir, 'data')}`,
+      `--web.listen-address=${info.nodeIP}:19090`,
+    ], { reject: false, all: true, buffer: true });
+    const query = async (promql: string) => {
+      const response = await request(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await response.body.json()) as any;
+      if (body.status !== 'success') throw new Error(`${promql}: ${JSON.stringify(body)}`);
+      return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
+    };
+    try {
+      await kubectl('apply', '-n', metricsNamespace, '-f', appDir);
+      await kubectl('wait', '-n', metricsNamespace, 'deployment/observed', '--for=condition=Available', '--timeout=180s');
+      const serviceObject = await kubectl.json<any>('get', 'service', '-n', metricsNamespace, 'observed');
+      const url = `http://${serviceObject.spec.clusterIP}:8080`;
+      const metricsUrl = `http://${serviceObject.spec.clusterIP}:9100/metrics`;
+      await expect
+        .poll(() => request(`${url}/health`).then((r) => r.body.text(), (e: Error) => e.message), { timeout: 30_000, interval: 200 })
+        .toBe('OK');
+      // Both pods discovered and scraped.
+      await expect
+        .poll(() => query('sum(up{job="kubernetes-pods"})').then((r) => r[0]?.value[1], (e: Error) => e.message), { timeout: 60_000, interval: 1_000 })
+        .toBe('2');
+      // Requests the probes never make: GET / and a 404, on fresh connections spread over both pods.
+      const pages = 300;
+      const missing = 40;
+      for (let i = 0; i < pages; i++) {
+        const response = await request(`${url}/`, { reset: true });
+        await response.body.text();
+        expect(response.statusCode).toBe(200);
+      }
+      for (let i = 0; i < missing; i++) {
+        const response = await request(`${url}/missing`, { reset: true });
+        await response.body.text();
+        expect(response.statusCode).toBe(404);
+      }
+      // /metrics is not served on the serving port: another 404 the sums must include.
+      expect((await request(`${url}/metrics`, { reset: true })).statusCode).toBe(404);
+      const sumOf = (promql: string) => query(promql).then((r) => Number(r[0]?.value[1]), (e: Error) => e.message);
+      const pagesQuery = 'sum(asm_web_service_http_requests_total{route="/",code="200"})';
+      const missingQuery = 'sum(asm_web_service_http_requests_total{route="other",code="404"})';
+      await expect.poll(() => sumOf(pagesQuery), { timeout: 30_000, interval: 1_000 }).toBe(pages);
+      await expect.poll(() => sumOf(missingQuery), { timeout: 30_000, interval: 1_000 }).toBe(missing + 1);
+      // increase() over a window that holds the whole load extrapolates to the window's edges: within 10 %.
+      const increase = await sumOf('sum(increase(asm_web_service_http_requests_total{route="/",code="200"}[1m]))');
+      expect(increase).toBeGreaterThanOrEqual(pages * 0.9);
+      expect(increase).toBeLessThanOrEqual(pages * 1.1);
+      // The probes' /health requests are counted too, on every pod.
+      const health = await query('asm_web_service_http_requests_total{route="/health",code="200"}');
+      expect(health).toHaveLength(2);
+      for (const series of health) expect(Number(series.value[1])).toBeGreaterThan(0);
+      const build = await query('asm_web_service_build_info');
+      expect(build.map((series) => series.metric.arch)).toEqual([info.platform.split('/')[1], info.platform.split('/')[1]]);
+      const forNode = (await image()).platforms[info.platform];
+      expect(build[0].metric.binary_bytes).toBe(String(forNode.binarySize));
+      expect(build[0].metric.image_bytes).toBe(String(forNode.imageSize));
+      const scrape = await (await request(metricsUrl)).body.text();
+      process.stderr.write(
+        `[e2e] metrics: ${pagesQuery} = ${await sumOf(pagesQuery)} (sent ${pages}); ${missingQuery} = ${await sumOf(missingQuery)} ` +
+          `(sent ${missing + 1}); sum(increase(...{route="/"}[1m])) = ${increase}\n[e2e] a scrape of ${metricsUrl}:\n${scrape}`,
+      );
+    } finally {
+      prometheus.kill('SIGTERM');
+      const ended = await prometheus;
+      if (ended.exitCode !== 0 && ended.signal !== 'SIGTERM') process.stderr.write(`[e2e] prometheus: ${ended.all?.slice(-4000)}\n`);
+      await kubectl('delete', 'namespace', metricsNamespace, '--ignore-not-found', '--wait=true', '--timeout=120s').catch(() => undefined);
+    }
+  }, SETUP_MS);
+
   it('kubectl delete -f dist removes everything it created', async () => {
     const { kubectl } = await cluster();
     const { podSelector } = await deployment();
