@@ -163,8 +163,8 @@ async function startChecked(spec: ServerSpec, options: StartOptions, page: Buffe
  * One round of one server. First with its default capacity (1024 connections): idle memory after one request.
  * Then configured for the idle connections: memory with them open, and the three load modes.
  */
-async function measureRound(spec: ServerSpec, round: number, base: Omit<StartOptions, 'port'>, page: Buffer): Promise<RoundResult> {
-  const idle = await startChecked(spec, { ...base, port: await freePort() }, page);
+async function measureRound(spec: ServerSpec, round: number, base: Omit<StartOptions, 'port'>, page: Buffer, ownPage = false): Promise<RoundResult> {
+  const idle = await startChecked(spec, { ...base, port: await freePort() }, page, ownPage);
   let rssIdleKiB: number;
   let rssIdleByMapping: Record<string, number>;
   try {
@@ -175,7 +175,7 @@ async function measureRound(spec: ServerSpec, round: number, base: Omit<StartOpt
   }
 
   const capacity = config.idleConnections + 1000;
-  const { server, responseBytes } = await startChecked(spec, { ...base, port: await freePort(), capacity }, page);
+  const { server, responseBytes } = await startChecked(spec, { ...base, port: await freePort(), capacity }, page, ownPage);
   try {
     const processes = server.processes();
     const idleConnections = await measureWithIdleConnections(server, config.idleConnections);
@@ -386,10 +386,11 @@ async function main() {
   const floorBinary = path.join(repo, 'build/bench/floor');
   const floor = wanted('floor') && existsSync(floorBinary) ? floorServer(floorBinary) : undefined;
   if (!floor && wanted('floor')) warn(`${path.relative(repo, floorBinary)} does not exist (bench/setup.sh builds it): the floor is not measured`);
-  const servers = [...(ours ? [ours] : []), ...(floor ? [floor] : []), ...peers.filter((p) => wanted(p.name))];
-  // An older build of ours (BENCH_BASELINE_BINARY) joins the idle and slowloris parts: "half of today's".
+  // An older build of ours (BENCH_BASELINE_BINARY) joins every part, beside today's: what a change cost or saved
+  // (its page differs in the build's fields, so only the page's length is compared).
   const baselineBinary = process.env.BENCH_BASELINE_BINARY;
   const baseline = baselineBinary ? { ...ourServer(baselineBinary), name: 'asm-web-service (baseline)' } : undefined;
+  const servers = [...(ours ? [ours] : []), ...(baseline ? [baseline] : []), ...(floor ? [floor] : []), ...peers.filter((p) => wanted(p.name))];
 
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'asm-bench-'));
   chmodSync(workDir, 0o755); // the peers' workers run as nobody and must read the page
@@ -432,7 +433,7 @@ async function main() {
       for (const spec of order) {
         log(`round ${round}/${config.rounds}: ${spec.name}`);
         try {
-          const result = await measureRound(spec, round, base, page);
+          const result = await measureRound(spec, round, base, page, spec === baseline);
           results.get(spec.name)!.push(result);
           const l = result.load;
           log(`  keep-alive ${Math.round(l.keepalive.requestsPerSecond)}/s, pipelined ${Math.round(l.pipelined.requestsPerSecond)}/s, close ${Math.round(l.close.requestsPerSecond)}/s, RSS ${result.rssIdleKiB} KiB idle, ${result.idleConnections.rssKiB} KiB with ${result.idleConnections.heldByServer} connections`);
@@ -481,7 +482,7 @@ async function main() {
       for (const spec of order) {
         log(`paced round ${round}/${config.rounds}: ${spec.name}`);
         try {
-          const { server } = await startChecked(spec, { ...base, port: await freePort() }, page);
+          const { server } = await startChecked(spec, { ...base, port: await freePort() }, page, spec === baseline);
           try {
             const result = await measurePaced(server, { seconds: config.pacedSeconds, cpu: LOAD_CPU, serverCpu: SERVER_CPU, retries: config.retries, maxDisturbance: MAX_DISTURBANCE_PERCENT, scale: config.pacedScale });
             paced.get(spec.name)!.push(result);
@@ -496,7 +497,7 @@ async function main() {
         }
       }
     }
-    const memoryServers = [...servers, ...(baseline ? [baseline] : [])];
+    const memoryServers = servers;
     const idle: Record<string, unknown> = {};
     const slowloris: Record<string, unknown> = {};
     for (const spec of parts.has('idle') ? memoryServers : []) {
