@@ -300,15 +300,16 @@ export function checkPodTargets(
 ): { target: string; met: boolean; detail: string }[] {
   const targets: { target: string; met: boolean; detail: string }[] = [];
   const peerNames = summaries.map((s) => s.name).filter((n) => n !== ours && n !== floor && !n.includes('baseline'));
-  const peerPaced = Object.keys(paced).filter((n) => n !== ours && n !== floor);
+  const peerPaced = Object.keys(paced).filter((n) => n !== ours && n !== floor && !n.includes('baseline'));
   for (const key of Object.keys(paced[ours] ?? {})) {
     const mine = paced[ours][key];
     const best = Math.min(...peerPaced.map((n) => paced[n][key]?.serverCpuUsPerRequest ?? Infinity));
     const bestP99 = Math.min(...peerPaced.map((n) => paced[n][key]?.p99Ms ?? Infinity));
     const floorCpu = floor ? paced[floor]?.[key]?.serverCpuUsPerRequest : undefined;
-    targets.push({ target: `${key}: CPU/request ≤ 0.8 × best peer`, met: mine.serverCpuUsPerRequest <= 0.8 * best, detail: `${cell(mine.serverCpuUsPerRequest, 1)} µs vs ${cell(best, 1)} µs (${cell(mine.serverCpuUsPerRequest / best, 2)}×)` });
+    const peerMeasured = Number.isFinite(best);
+    if (peerMeasured) targets.push({ target: `${key}: CPU/request ≤ 0.8 × best peer`, met: mine.serverCpuUsPerRequest <= 0.8 * best, detail: `${cell(mine.serverCpuUsPerRequest, 1)} µs vs ${cell(best, 1)} µs (${cell(mine.serverCpuUsPerRequest / best, 2)}×)` });
     if (floorCpu !== undefined) targets.push({ target: `${key}: CPU/request ≤ 1.1 × C floor`, met: mine.serverCpuUsPerRequest <= 1.1 * floorCpu, detail: `${cell(mine.serverCpuUsPerRequest, 1)} µs vs ${cell(floorCpu, 1)} µs (${cell(mine.serverCpuUsPerRequest / floorCpu, 2)}×)` });
-    targets.push({ target: `${key}: p99 ≤ best peer's`, met: mine.p99Ms <= bestP99, detail: `${cell(mine.p99Ms, 3)} ms vs ${cell(bestP99, 3)} ms` });
+    if (peerMeasured) targets.push({ target: `${key}: p99 ≤ best peer's`, met: mine.p99Ms <= bestP99, detail: `${cell(mine.p99Ms, 3)} ms vs ${cell(bestP99, 3)} ms` });
   }
   const me = summaries.find((s) => s.name === ours);
   const peers = summaries.filter((s) => peerNames.includes(s.name));
