@@ -1,4 +1,4 @@
-// The README's run command: docker compose builds and starts the service, it turns healthy, serves both routes,
+// The README's run command: docker compose builds and starts the service, it turns healthy, serves its routes,
 // runs hardened, and `down` stops it with SIGTERM alone (exit code 0). Uses `docker compose` (v2) where installed, else Debian's
 // `docker-compose` (v1, building through BuildKit), on a free port and a project name of its own.
 import { execa } from 'execa';
@@ -49,6 +49,15 @@ describe('docker compose up --build', () => {
     expect(pageField(page.body.toString('utf8'), 'platform')).toMatch(/^linux\/(amd64|arm64)$/);
     const health = await fetchRaw(hostPort, get('/health'));
     expect(normaliseDates(health.raw).toString('latin1')).toBe(golden('health').toString('latin1'));
+  });
+
+  test('serves /metrics on the published port, with the binary it runs in build_info', async () => {
+    const metrics = await fetchRaw(hostPort, get('/metrics'));
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers).toContainEqual(['Content-Type', 'text/plain; version=0.0.4; charset=utf-8']);
+    const text = metrics.body.toString('utf8');
+    expect(text).toMatch(/^asm_web_service_http_requests_total\{route="\/health",code="200"\} [1-9]\d*$/m); // the HEALTHCHECK's
+    expect(text).toMatch(/^asm_web_service_build_info\{version="[^"]+",arch="(amd64|arm64)",binary_bytes="\d+",image_bytes=""\} 1$/m);
   });
 
   test('runs hardened: read-only root, all capabilities dropped, no-new-privileges, loopback-only port', async () => {
