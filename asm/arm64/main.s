@@ -3,7 +3,8 @@
 // Register conventions between routines: state (x28) = the state block, all the time. conn (x19) = the
 // connection's record, fd (w20) = its descriptor; the connection routines keep x19-x21, x25 and x28, and may
 // change every other register. A routine that calls another keeps its return address on the stack (16 bytes,
-// so sp stays aligned) or, as noted in its header, in a scratch register.
+// so sp stays aligned) or, as noted in its header, in a scratch register. x16 and x17 are the shared counters'
+// scratch (the count and shared_add macros): no value lives in them across a macro or a call.
 //
 // Where the x86_64 tree returns a condition in CF, this one returns it in the C flag: set_carry / clear_carry
 // stand for stc / clc, and b.cs / b.cc for jc / jnc.
