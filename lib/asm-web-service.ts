@@ -12,9 +12,9 @@ import { ApiObject, type ApiObjectMetadata, Chart, Duration, JsonPatch, Size } f
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  validateAnnotations, validateDns1035Label, validateDns1123Label, validateDns1123Subdomain, validateHostname,
-  rejectRenamedProps, validateImage, validateInteger, validateKnownKeys, validateLabels, validateMebibytes,
-  validateMillicores, validatePath, validateSeconds,
+  validateAnnotations, validateBoolean, validateDns1035Label, validateDns1123Label, validateDns1123Subdomain,
+  validateHostname, rejectRenamedProps, validateImage, validateInteger, validateKnownKeys, validateLabels,
+  validateMebibytes, validateMillicores, validatePath, validateSeconds,
 } from './validation.js';
 
 /** A HorizontalPodAutoscaler (autoscaling/v2) that sets the number of pods from their CPU use. */
@@ -125,8 +125,17 @@ export interface AsmWebServiceMetrics {
 
   /**
    * The container port of `/metrics`: `containerPort`, or a port of its own (1024-65535), which the container,
-   * the Service (as port `metrics`) and the NetworkPolicy then expose too, and where only `/metrics` (with `/` and
-   * `/health`) is served while `containerPort` answers 404 to it.
+   * the Service (as port `metrics`, with the same number) and the NetworkPolicy then expose too, and where only
+   * `/metrics` (with `/` and `/health`) is served while `containerPort` answers 404 to it.
+   *
+   * On `containerPort`, `/metrics` is public wherever the serving port is: through an Ingress or HTTPRoute (whose
+   * path prefix, `/` by default, covers it), a LoadBalancer or a node port. A port of its own keeps it off the
+   * Ingress and HTTPRoute, which route only `servicePort`; but with `serviceType` NODE_PORT or LOAD_BALANCER the
+   * Service's `metrics` port is exposed outside the cluster as well (on a node port of its own, and on the load
+   * balancer): to keep them in, restrict those from outside (a firewall, the load balancer's source ranges) or
+   * serve the public through an Ingress or HTTPRoute in front of a CLUSTER_IP Service.
+   * It cannot be `servicePort` when that differs from `containerPort`: the Service would have two ports with one
+   * number, which the API server rejects.
    * @default - `containerPort`
    */
   readonly port?: number;
@@ -327,7 +336,10 @@ export interface AsmWebServiceProps {
   readonly networkPolicy?: boolean;
 
   /**
-   * Prometheus metrics: the scrape annotations, a ServiceMonitor, a port of their own, or none.
+   * Prometheus metrics: the scrape annotations, a ServiceMonitor, a port of their own, or none. By default
+   * `/metrics` is served on `containerPort` and so is public wherever the serving port is (an Ingress, an
+   * HTTPRoute, a LoadBalancer or a node port): set `metrics.port` to a port of its own to keep it off the Ingress
+   * and HTTPRoute, and see there what a NODE_PORT or LOAD_BALANCER Service then exposes.
    * @default - the server serves `/metrics` on `containerPort`; no annotations, no ServiceMonitor
    */
   readonly metrics?: AsmWebServiceMetrics;
@@ -489,7 +501,10 @@ export class AsmWebService extends Construct {
     const extraLabels = validateLabels('labels', props.labels ?? {}, [NAME_LABEL, INSTANCE_LABEL]);
     const annotations = validateAnnotations('annotations', props.annotations ?? {});
     const podAnnotations = { ...validateAnnotations('podAnnotations', props.podAnnotations ?? {}) };
-    const metrics = validateMetrics(props.metrics ?? {}, props.metrics !== undefined, containerPort);
+    // `null` is checked (and rejected) as given, not taken for unset.
+    const metrics = validateMetrics(
+      props.metrics === undefined ? {} : props.metrics, props.metrics !== undefined, containerPort, servicePort,
+    );
     if (metrics.scrapeAnnotations) {
       const taken = SCRAPE_ANNOTATIONS.filter((key) => key in podAnnotations);
       if (taken.length > 0) {
@@ -779,11 +794,14 @@ interface CheckedMetrics {
   readonly scrapeInterval?: number;
 }
 
-function validateMetrics(metrics: AsmWebServiceMetrics, given: boolean, containerPort: number): CheckedMetrics {
+function validateMetrics(metrics: AsmWebServiceMetrics, given: boolean, containerPort: number, servicePort: number): CheckedMetrics {
   if (typeof metrics !== 'object' || metrics === null) {
     throw new Error(`'metrics' must be an object, got ${JSON.stringify(metrics)}`);
   }
   validateKnownKeys('metrics', metrics, ['enabled', 'port', 'scrapeAnnotations', 'serviceMonitor', 'scrapeInterval']);
+  for (const setting of ['enabled', 'scrapeAnnotations', 'serviceMonitor'] as const) {
+    if (metrics[setting] !== undefined) validateBoolean(`metrics.${setting}`, metrics[setting]);
+  }
   if (metrics.enabled === false) {
     const others = Object.keys(metrics).filter((key) => key !== 'enabled' && (metrics as { [key: string]: unknown })[key] !== undefined);
     if (others.length > 0) throw new Error(`'metrics.enabled' is false: 'metrics.${others[0]}' has nothing to apply to`);
@@ -793,6 +811,13 @@ function validateMetrics(metrics: AsmWebServiceMetrics, given: boolean, containe
     'metrics.port', metrics.port ?? containerPort, 1024, 65535,
     ' (the server runs as non-root uid 65532 without capabilities, so it cannot bind ports below 1024)',
   );
+  if (port !== containerPort && port === servicePort) {
+    throw new Error(
+      `'metrics.port' cannot be 'servicePort' (${servicePort}) while 'containerPort' is ${containerPort}: the Service would have ` +
+        `two ports ${servicePort} ('http' and 'metrics'), which the API server rejects (set 'metrics.port' to another port, ` +
+        `or to 'containerPort' to serve /metrics on the serving port)`,
+    );
+  }
   const serviceMonitor = metrics.serviceMonitor ?? false;
   if (metrics.scrapeInterval !== undefined && !serviceMonitor) {
     throw new Error(`'metrics.scrapeInterval' is the ServiceMonitor's: it needs 'metrics.serviceMonitor' true`);

@@ -37,6 +37,17 @@ export function validateInteger(prop: string, value: number, min: number, max: n
   return value;
 }
 
+/**
+ * A boolean, not merely a truthy value: JavaScript callers (and YAML or JSON settings handed on) would otherwise
+ * turn `'false'` into true.
+ */
+export function validateBoolean(prop: string, value: boolean): boolean {
+  if (typeof value !== 'boolean') {
+    throw new Error(`'${prop}' must be a boolean, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** A DNS-1035 label: what Kubernetes requires of a Service's name. */
 export function validateDns1035Label(prop: string, value: string): string {
   if (typeof value !== 'string' || value.length > 63 || !DNS_1035_LABEL.test(value)) {

@@ -543,6 +543,22 @@ describe('AsmWebService metrics', () => {
     expect(serviceMonitor.spec.endpoints).toEqual([{ port: 'http', path: '/metrics' }]);
   });
 
+  it('a port of its own is a port of a NodePort or LoadBalancer Service too, so it is exposed outside the cluster', () => {
+    for (const serviceType of [kplus.ServiceType.NODE_PORT, kplus.ServiceType.LOAD_BALANCER]) {
+      const { svc } = synth({ serviceType, metrics: { port: 9100 } });
+      expect(svc.spec.type).toBe(serviceType);
+      expect(svc.spec.ports).toEqual([
+        { name: 'http', port: 8080, targetPort: 8080 },
+        { name: 'metrics', port: 9100, targetPort: 9100 },
+      ]);
+    }
+  });
+
+  it("'metrics.port' may be 'servicePort' when that is 'containerPort', or 'containerPort' when 'servicePort' differs", () => {
+    expect(synth({ servicePort: 8080, metrics: { port: 8080 } }).svc.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
+    expect(synth({ servicePort: 80, metrics: { port: 8080 } }).svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
+  });
+
   it("'enabled: false' turns /metrics off (METRICS_PORT=0)", () => {
     const { service, deployment } = synth({ metrics: { enabled: false } });
     expect(envOf(deployment).METRICS_PORT).toBe('0');
@@ -557,8 +573,19 @@ describe('AsmWebService metrics', () => {
     [{ scrapeInterval: Duration.seconds(30) }, `'metrics.scrapeInterval' is the ServiceMonitor's: it needs 'metrics.serviceMonitor' true`],
     [{ serviceMonitor: true, scrapeInterval: Duration.millis(500) }, `'metrics.scrapeInterval'`],
     [{ scrape: true }, `'metrics' has no setting "scrape"; known: enabled, port, scrapeAnnotations, serviceMonitor, scrapeInterval`],
+    [null, `'metrics' must be an object, got null`],
+    [{ enabled: 'false' }, `'metrics.enabled' must be a boolean, got "false"`],
+    [{ scrapeAnnotations: 0 }, `'metrics.scrapeAnnotations' must be a boolean, got 0`],
+    [{ serviceMonitor: 'false' }, `'metrics.serviceMonitor' must be a boolean, got "false"`],
   ])("rejects 'metrics' %j", (metrics, message) => {
     expect(() => synth({ metrics: metrics as any })).toThrow(message);
+  });
+
+  it("rejects a 'metrics.port' that is 'servicePort' while 'servicePort' is not 'containerPort' (two Service ports with one number)", () => {
+    expect(() => synth({ servicePort: 9100, metrics: { port: 9100 } })).toThrow(
+      `'metrics.port' cannot be 'servicePort' (9100) while 'containerPort' is 8080: the Service would have two ports 9100 ('http' and 'metrics'), ` +
+        `which the API server rejects (set 'metrics.port' to another port, or to 'containerPort' to serve /metrics on the serving port)`,
+    );
   });
 
   it('rejects podAnnotations that the scrape annotations would overwrite', () => {

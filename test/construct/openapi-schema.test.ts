@@ -130,6 +130,11 @@ describe('the schema check catches', () => {
       .toEqual([{ object: 'apps/v1 Deployment asm-web-service', message: '/spec/template/spec/containers/0/env must pass "x-kubernetes-list-map-keys" keyword validation' }]);
   });
 
+  it("two Service ports with one number (what 'metrics.port' equal to a 'servicePort' other than 'containerPort' would make)", () => {
+    expect(broken(([, service]) => { service.spec.ports.push({ name: 'metrics', port: 8080, targetPort: 9100 }); }))
+      .toEqual([{ object: 'v1 Service asm-web-service', message: '/spec/ports must pass "x-kubernetes-list-map-keys" keyword validation' }]);
+  });
+
   it('a kind the claimed API version does not serve', () => {
     expect(broken(([, , pdb]) => { pdb.apiVersion = 'policy/v1beta1'; }))
       .toEqual([{ object: 'policy/v1beta1 PodDisruptionBudget asm-web-service', message: 'no schema for apiVersion policy/v1beta1 kind PodDisruptionBudget' }]);
