@@ -345,6 +345,16 @@ export interface AsmWebServiceProps {
   readonly metrics?: AsmWebServiceMetrics;
 
   /**
+   * Whether the server writes an access log (the `ACCESS_LOG=json` environment variable): one JSON object per line
+   * on stdout for every response (time, remote address and port, method, path, version, status, bytes,
+   * duration_us) and for its lifecycle events (start, drain_begun, drain_ended, worker_replaced, exit), which the
+   * container runtime keeps as the pod's log (`kubectl logs`) for a log agent to collect. With it, stdout carries
+   * only JSON lines: the start event replaces the plain "listening on" line.
+   * @default false
+   */
+  readonly accessLog?: boolean;
+
+  /**
    * A HorizontalPodAutoscaler between `minReplicas` and `maxReplicas` on CPU use; the Deployment then carries no
    * replica count.
    * @default - a fixed number of pods, `replicas`
@@ -514,6 +524,7 @@ export class AsmWebService extends Construct {
       podAnnotations[SCRAPE_ANNOTATIONS[1]] = String(metrics.port);
       podAnnotations[SCRAPE_ANNOTATIONS[2]] = METRICS_PATH;
     }
+    const accessLog = props.accessLog === undefined ? false : validateBoolean('accessLog', props.accessLog);
     const ingress = props.ingress === undefined ? undefined : validateIngress(props.ingress);
     const httpRoute = props.httpRoute === undefined ? undefined : validateHttpRoute(props.httpRoute);
     this.checkNameIsFree(name, namespace);
@@ -587,6 +598,8 @@ export class AsmWebService extends Construct {
         DRAIN_SECONDS: kplus.EnvValue.fromValue(String(drainSeconds)),
         // Unset, the server serves /metrics on PORT.
         ...(metrics.port === containerPort ? {} : { METRICS_PORT: kplus.EnvValue.fromValue(String(metrics.port ?? 0)) }),
+        // Unset, the server writes no access log.
+        ...(accessLog ? { ACCESS_LOG: kplus.EnvValue.fromValue('json') } : {}),
       },
       // The digest pins the content, so a cached copy is always the right one.
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,

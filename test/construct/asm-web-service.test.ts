@@ -72,6 +72,7 @@ const CUSTOMIZED: Partial<AsmWebServiceProps> = {
   annotations: { 'example.com/owner': 'edge-team@example.com' },
   podAnnotations: { 'example.com/scrape': 'false' },
   topologySpread: false,
+  accessLog: true,
 };
 
 /** Every opt-in neighbour, each with its optional settings. */
@@ -253,7 +254,11 @@ describe('AsmWebService props', () => {
     expect(objects.every((object) => object.metadata.name === 'edge-web' && object.metadata.namespace === 'edge')).toBe(true);
     expect(deployment.spec.replicas).toBe(3);
     expect(container.ports).toEqual([{ containerPort: 9090, name: 'http' }]);
-    expect(container.env).toEqual([{ name: 'PORT', value: '9090' }, { name: 'DRAIN_SECONDS', value: '10' }]);
+    expect(container.env).toEqual([
+      { name: 'PORT', value: '9090' },
+      { name: 'DRAIN_SECONDS', value: '10' },
+      { name: 'ACCESS_LOG', value: 'json' },
+    ]);
     expect(svc.spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 80, targetPort: 9090, nodePort: 30080 }] });
     expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '16Mi' }, limits: { cpu: '0.5', memory: '64Mi' } });
     expect(container.readinessProbe).toMatchObject({ httpGet: { port: 9090 }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 });
@@ -593,6 +598,30 @@ describe('AsmWebService metrics', () => {
       `'podAnnotations' sets prometheus.io/scrape, which 'metrics.scrapeAnnotations' writes (set 'metrics.scrapeAnnotations' to false to write them yourself)`,
     );
     expect(() => synth({ metrics: { scrapeAnnotations: false }, podAnnotations: { 'prometheus.io/scrape': 'false' } })).not.toThrow();
+  });
+});
+
+describe('AsmWebService accessLog', () => {
+  it("'accessLog: true' has the server write its JSON access log (ACCESS_LOG=json), and changes nothing else", () => {
+    const { deployment, objects } = synth({ accessLog: true });
+    const { env } = containerOf(deployment);
+    expect(env).toEqual([
+      { name: 'PORT', value: '8080' },
+      { name: 'DRAIN_SECONDS', value: '5' },
+      { name: 'ACCESS_LOG', value: 'json' },
+    ]);
+    env.pop();
+    expect(objects).toEqual(synth().objects);
+  });
+
+  it("'accessLog: false' writes the same manifest as leaving it unset: no ACCESS_LOG", () => {
+    const { deployment, objects } = synth({ accessLog: false });
+    expect(containerOf(deployment).env.map((entry: any) => entry.name)).toEqual(['PORT', 'DRAIN_SECONDS']);
+    expect(objects).toEqual(synth().objects);
+  });
+
+  it("rejects an 'accessLog' that is not a boolean", () => {
+    expect(() => synth({ accessLog: 'true' as any })).toThrow(`'accessLog' must be a boolean, got "true"`);
   });
 });
 

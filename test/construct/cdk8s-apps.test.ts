@@ -139,6 +139,7 @@ describe('a CommonJS app from the cdk8s init typescript-app template', () => {
       'HTTPRoute shop/shop-web',
     ]);
     expect(objects[0].spec.template.spec.containers[0].image).toBe(IMAGE);
+    expect(objects[0].spec.template.spec.containers[0].env).toContainEqual({ name: 'ACCESS_LOG', value: 'json' });
   });
 });
 

@@ -29,6 +29,7 @@ const web = new AsmWebService(chart, 'frontend', {
   name: 'shop-web',
   serviceType: kplus.ServiceType.LOAD_BALANCER,
   autoscaling: { minReplicas: 3, maxReplicas: 9, scaleDownStabilization: Duration.minutes(1) },
+  accessLog: true,
 });
 // The exposed objects are cdk8s-plus-28's own: a second Service selects the pods through web.deployment.
 new kplus.Service(chart, 'admin', { metadata: { name: 'shop-admin' }, selector: web.deployment, ports: [{ port: 9000, targetPort: web.containerPort }] });
@@ -96,6 +97,7 @@ describe('a separate cdk8s app using the package', () => {
     const [deployment, service, , hpa, admin] = objects;
     expect(deployment.spec).not.toHaveProperty('replicas');
     expect(deployment.spec.template.spec.containers[0].image).toBe(IMAGE);
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'ACCESS_LOG', value: 'json' });
     expect(service.spec.type).toBe('LoadBalancer');
     expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
     expect(deployment.spec.template.metadata.labels).toMatchObject(admin.spec.selector);

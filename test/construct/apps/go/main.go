@@ -35,6 +35,7 @@ func main() {
 			ScaleDownStabilization: cdk8s.Duration_Minutes(jsii.Number(1)),
 		},
 		NetworkPolicy: jsii.Bool(true),
+		AccessLog:     jsii.Bool(true),
 		HttpRoute: &asmwebservice.AsmWebServiceHttpRoute{
 			GatewayName:      jsii.String("public"),
 			GatewayNamespace: jsii.String("gateways"),

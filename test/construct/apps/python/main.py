@@ -31,6 +31,7 @@ class ShopChart(Chart):
                 min_replicas=3, max_replicas=12, scale_down_stabilization=Duration.minutes(1)
             ),
             network_policy=True,
+            access_log=True,
             http_route=AsmWebServiceHttpRoute(
                 gateway_name="public", gateway_namespace="gateways", hostnames=["shop.example.com"]
             ),

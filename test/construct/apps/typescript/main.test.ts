@@ -17,6 +17,7 @@ describe('ShopChart', () => {
       'HTTPRoute shop/shop-web',
     ]);
     expect(objects[0].spec.template.spec.containers[0].image).toBe(IMAGE);
+    expect(objects[0].spec.template.spec.containers[0].env).toContainEqual({ name: 'ACCESS_LOG', value: 'json' });
     expect(objects[0].spec.replicas).toBeUndefined(); // left to the autoscaler
     expect(chart.web.url).toBe('http://shop-web.shop.svc');
   });

@@ -27,6 +27,7 @@ export class ShopChart extends Chart {
       readinessPeriod: Duration.seconds(3),
       autoscaling: { minReplicas: 3, maxReplicas: 12, scaleDownStabilization: Duration.minutes(1) },
       networkPolicy: true,
+      accessLog: true,
       httpRoute: { gatewayName: 'public', gatewayNamespace: 'gateways', hostnames: ['shop.example.com'] },
     });
   }

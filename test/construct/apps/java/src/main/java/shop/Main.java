@@ -40,6 +40,7 @@ public final class Main {
                         .scaleDownStabilization(Duration.minutes(1))
                         .build())
                 .networkPolicy(true)
+                .accessLog(true)
                 .httpRoute(AsmWebServiceHttpRoute.builder()
                         .gatewayName("public")
                         .gatewayNamespace("gateways")
