@@ -2,7 +2,7 @@
 
 ; read_config: reads every setting of setting_table from the environment into `settings`; a bad value ends the
 ; process with a message naming the variable.
-; IN: [envp]   OUT: settings, port_text and metrics_port_text (and their lengths)
+; IN: [envp]   OUT: settings, access_log, port_text and metrics_port_text (and their lengths)
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r13, r14
 read_config:
         mov     r13d, setting_table
@@ -30,6 +30,20 @@ read_config:
         add     r14, 4
         jmp     .next
 .port_text:
+        ; ACCESS_LOG: json (on), off or unset
+        mov     esi, name_access_log
+        mov     ecx, name_access_log_len
+        call    find_env
+        test    rax, rax
+        jz      .metrics_port_text
+        cmp     dword [rax], 'off'              ; (and its terminator)
+        je      .metrics_port_text
+        cmp     dword [rax], 'json'
+        jne     .invalid_access_log
+        cmp     byte [rax + 4], 0
+        jne     .invalid_access_log
+        mov     byte [access_log], 1
+.metrics_port_text:
         ; METRICS_PORT as the user wrote it, for messages; unset, /metrics is served on PORT
         mov     esi, name_metrics_port
         mov     ecx, name_metrics_port_len
@@ -69,6 +83,13 @@ read_config:
         mov     esi, msg_expected_end
         mov     edx, msg_expected_end_len
         call    print_stderr
+        mov     edi, 2
+        jmp     exit
+
+.invalid_access_log:
+        mov     esi, msg_invalid_access_log
+        mov     edx, msg_invalid_access_log_len
+        call    print_error
         mov     edi, 2
         jmp     exit
 

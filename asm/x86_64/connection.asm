@@ -163,6 +163,9 @@ serve_input:
         jne     .answer
         call    render_metrics
 .answer:
+        cmp     byte [access_log], 0
+        jne     .log
+.logged:
         and     byte [rbx + C_FLAGS], ~F_INHEAD ; the head is done: the next one gets a timer of its own
         add     r14d, edx
         mov     [rbx + C_BODY], r9
@@ -207,6 +210,12 @@ serve_input:
         call    send_batch                      ; then answer the rest
         jc      .stopped
         jmp     .batch
+.log:
+        lea     esi, [r14 + read_buffer]
+        mov     ecx, r13d
+        sub     ecx, r14d
+        call    log_request
+        jmp     .logged
 .keep_rest:
         call    keep_input
         test    byte [rbx + C_FLAGS], F_EOF
@@ -244,15 +253,29 @@ serve_input:
         jmp     close_connection                ; the client sent all it will and has every answer (CF = 1)
 
 ; keep_input: keeps the unanswered input, read_buffer[r14d..r13d), in its kept-input slot (kept_input_slot).
+; With the access log on, notes when a connection's unanswered input began to wait (its requests' duration).
 ; IN: rbx, r12d, r13d, r14d   CLOBBERS: rcx, rsi, rdi
 keep_input:
         mov     ecx, r13d
         sub     ecx, r14d
         mov     [rbx + C_CARRY], cx
+        jz      .kept
+        cmp     byte [access_log], 0
+        jne     .note_since
+.copy:
         lea     esi, [r14 + read_buffer]
         call    kept_input_slot
         rep     movsb
+.kept:
         ret
+.note_since:
+        mov     edi, r12d
+        shl     edi, PEER_SHIFT
+        cmp     qword [rdi + peers + P_SINCE], 0
+        jne     .copy
+        mov     rsi, [log_us]
+        mov     [rdi + peers + P_SINCE], rsi
+        jmp     .copy
 
 ; kept_input_slot: where a connection keeps input of a given length: a small slot (SMALL_SLOT bytes, 16 a page)
 ; when it fits, else its large carry buffer (HEAD_MAX bytes). Both lie below 4 GiB, like all of .bss.
@@ -487,7 +510,10 @@ begin_close:
         mov     edi, fd
         mov     esi, SHUT_WR
         sys     SYS_shutdown
-        mov     dword [conn + C_FLAGS], F_LINGER ; also clears C_RFLAGS (no response is pending) and C_CARRY
+        movzx   eax, byte [conn + C_FLAGS]
+        and     eax, F_SCRAPED                  ; (its page is released at the close)
+        or      eax, F_LINGER
+        mov     [conn + C_FLAGS], eax           ; also clears C_RFLAGS (no response is pending) and C_CARRY
         xor     eax, eax
         mov     [conn + C_BODY], rax
         mov     eax, [now_tick]
@@ -520,9 +546,14 @@ discard_input:
         ret
 
 ; close_connection: closes the descriptor and frees the record (its generation 0: later events of this
-; descriptor in the same batch are dropped, see event_loop).
-; IN: conn, fd   OUT: CF = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: rax, rcx, rdi, r11
+; descriptor in the same batch are dropped, see event_loop). A connection that scraped /metrics gives its
+; metrics page back to the kernel, so that scrapes do not leave pages resident for connections long gone.
+; IN: conn, fd   OUT: CF = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: rax, rcx, rdx, rsi,
+; rdi, r11
 close_connection:
+        test    byte [conn + C_FLAGS], F_SCRAPED
+        jnz     .release_page
+.close:
         mov     edi, fd
         sys     SYS_close
         xor     eax, eax
@@ -534,6 +565,14 @@ close_connection:
         dec     dword [rax]
         stc
         ret
+.release_page:
+        mov     edi, fd
+        shl     edi, METRICS_SHIFT
+        add     edi, metrics_pages
+        mov     esi, 1 << METRICS_SHIFT
+        mov     edx, MADV_DONTNEED
+        sys     SYS_madvise
+        jmp     .close
 
 ; watch_connection: adds a new connection to the epoll set, for input, output and the client's half-close, with
 ; a new generation in its events' data and in its record, so that none of its events can reach a connection that
@@ -577,6 +616,14 @@ on_timeout:
         or      byte [conn + C_RFLAGS], R_CLOSE | R_LINGER ; with R_HEAD for a HEAD request (serve_input)
         mov     eax, [date_second]
         mov     [conn + C_DATE], eax
+        cmp     byte [access_log], 0
+        je      flush_pending
+        movzx   ecx, word [conn + C_CARRY]      ; its line names what came of the head
+        call    kept_input_slot
+        mov     esi, edi
+        mov     eax, response_408
+        movzx   r8d, byte [conn + C_RFLAGS]
+        call    log_request
         jmp     flush_pending
 
 %undef  conn

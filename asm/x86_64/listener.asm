@@ -39,6 +39,13 @@ serve:
         add     eax, 2
         mov     [header_ticks], eax
         call    map_shared_counters
+        sys     SYS_getpid
+        mov     [first_pid], eax
+        mov     dword [log_fd], -1
+        cmp     byte [access_log], 0
+        je      .listeners
+        call    open_log
+.listeners:
         ; Every worker's listener exists before the startup line, so the line means that all of them accept;
         ; so does METRICS_PORT's.
         xor     r12d, r12d
@@ -64,6 +71,8 @@ serve:
         mov     eax, [listen_fd]
         mov     [metrics_fd], eax
 .startup_line:
+        cmp     byte [access_log], 0
+        jne     .start_event
         mov     esi, msg_listening
         mov     edx, msg_listening_len
         call    print_url_start                 ; (edi = 1, stdout, from here: print and print_port keep it)
@@ -82,12 +91,12 @@ serve:
         mov     esi, metrics_path_line          ; "/metrics" and a newline
         mov     edx, metrics_path_line_len
         call    print
+        jmp     .serve
+.start_event:
+        call    log_start                       ; with the log on, stdout has JSON lines only
 .serve:
-
         ; The first process serves on listener 0 and holds every other one, so that a dead worker's listener
         ; and the connections waiting in it pass on to its replacement.
-        sys     SYS_getpid
-        mov     [first_pid], eax
         mov     eax, [cfg_workers]
         mov     [worker_slots], eax
         mov     eax, [listen_fds]
@@ -190,6 +199,8 @@ become_worker:
         mov     [listen_fds], eax
         mov     dword [metrics_fd], -1          ; (closed above: the first process keeps it)
         mov     dword [worker_slots], 1         ; its own listener, no workers
+        mov     byte [in_worker], 1
+        mov     dword [log_used], 0             ; the first process's lines are its own to write
         ; Forget the first process's connections and state.
         mov     edi, conns
         mov     ecx, [max_fd]
@@ -207,7 +218,7 @@ become_worker:
 
 ; reap_workers: collects every worker that ended, names each crash on stderr (see report_end), and replaces
 ; them (replace_workers).
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11, r12
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r12
 reap_workers:
         mov     edi, -1
         mov     esi, wait_status
@@ -230,7 +241,8 @@ reap_workers:
 
 ; replace_workers: starts a worker in a free slot, at most one a second: if the last start is more recent,
 ; an alarm (SIGALRM, through the signalfd) comes back when the second is over. Nothing while shutting down.
-; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8, r10, r11, r12
+; With the access log on, each start is a worker_replaced event.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r12
 replace_workers:
         cmp     byte [draining], 0
         jne     .done
@@ -250,6 +262,21 @@ replace_workers:
         jbe     .later                          ; (whole milliseconds: 1000 may be a little less)
         mov     [last_start_ms], rcx
         call    start_worker
+        mov     esi, event_worker_replaced
+        mov     ecx, event_worker_replaced_len
+        call    log_event
+        jc      replace_workers
+        mov     esi, line_worker
+        mov     ecx, line_worker_len
+        rep     movsb
+        mov     rax, worker
+        call    put_decimal
+        mov     esi, line_worker_pid
+        mov     ecx, line_worker_pid_len
+        rep     movsb
+        mov     eax, [child_pids + worker*4]    ; (0 when the fork failed: it is tried again)
+        call    put_decimal
+        call    end_log_event
         jmp     replace_workers                 ; the next free slot has to wait
 .later:
         neg     eax
@@ -357,6 +384,8 @@ open_listener:
         call    enable_option
         cmp     dword [cfg_workers], 1
         je      .bind
+        cmp     byte [binding_metrics], 0       ; METRICS_PORT's listener is the first process's alone: a
+        jne     .bind                           ; port in use must fail, not be shared
         mov     edx, SO_REUSEPORT               ; one listener per worker; the kernel spreads connections
         call    enable_option
 .bind:

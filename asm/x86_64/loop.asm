@@ -80,6 +80,12 @@ event_loop:
         call    start_tick                      ; awake after a sleep without connections
         pop     rax
 .dispatch:
+        cmp     byte [access_log], 0
+        je      .gather
+        push    rax
+        call    read_log_clock                  ; the time of this batch's log lines
+        pop     rax
+.gather:
         imul    eax, eax, EPOLL_EVENT_SIZE
         mov     event, events
         add     rax, event
@@ -111,6 +117,8 @@ event_loop:
         je      .signal
         cmp     fd, [metrics_fd]
         je      .accept_metrics
+        cmp     fd, [log_fd]
+        je      .event                          ; the log takes more: its lines go at the batch's end
         mov     ebx, fd
         shl     ebx, CONN_SHIFT
         add     conn, conns
@@ -132,8 +140,12 @@ event_loop:
 .timers:
         pop     rax
         cmp     byte [tick_due], 0
-        je      .drain
+        je      .log
         call    end_tick
+.log:
+        cmp     dword [log_used], 0
+        je      .drain
+        call    flush_log                       ; the batch's log lines, written together
 .drain:
         cmp     byte [draining], 0
         je      .wait
@@ -232,6 +244,9 @@ accept_from:
         mov     edi, [accepting]
         xor     esi, esi
         xor     edx, edx
+        cmp     byte [access_log], 0
+        jne     .with_peer
+.accept:
         mov     r10d, SOCK_NONBLOCK | SOCK_CLOEXEC
         sys     SYS_accept4
         cmp     rax, -ECONNABORTED
@@ -269,6 +284,9 @@ accept_from:
         jbe     .watch
         mov     [max_fd], eax
 .watch:
+        cmp     byte [access_log], 0
+        jne     .note_peer
+.answer:
         ; The request usually arrived with the connection: answer it before asking epoll, and watch the
         ; connection only if it stays open (a client that sent its request and its FIN costs no epoll_ctl).
         mov     r12d, eax
@@ -277,6 +295,14 @@ accept_from:
         je      .next
         call    watch_connection
         jmp     .next
+.with_peer:
+        mov     esi, peer_address               ; the client's address, for the log lines
+        mov     edx, peer_address_len
+        mov     dword [rdx], 28
+        jmp     .accept
+.note_peer:
+        call    note_peer
+        jmp     .answer
 .refuse:
         count   shared_counters + M_SHED
         mov     edi, eax
@@ -338,6 +364,21 @@ on_signal:
         mov     byte [draining], 1
         imul    ecx, [cfg_drain], 1000
         add     rax, rcx
+        cmp     byte [in_worker], 0
+        jne     .end_delay
+        push    rax
+        mov     esi, event_drain_begun
+        mov     ecx, event_drain_begun_len
+        call    log_event
+        jc      .drain_logged
+        mov     esi, line_delay
+        mov     ecx, line_delay_len
+        rep     movsb
+        mov     eax, [cfg_drain]
+        call    put_decimal
+        call    end_log_event
+.drain_logged:
+        pop     rax
 .end_delay:
         mov     [drain_end_ms], rax
         mov     r13d, [worker_slots]
@@ -464,6 +505,14 @@ sweep_timers:
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 stop_accepting:
         mov     byte [stopped], 1
+        cmp     byte [in_worker], 0
+        jne     .close_listeners
+        mov     esi, event_drain_ended
+        mov     ecx, event_drain_ended_len
+        call    log_event
+        jc      .close_listeners
+        call    end_log_event
+.close_listeners:
         mov     r13d, [worker_slots]
 .close_listener:
         dec     r13d
@@ -531,6 +580,23 @@ finish:
         call    report_end
         jmp     finish
 .exit:
+        cmp     byte [in_worker], 0
+        jne     .last_lines
+        mov     esi, event_exit
+        mov     ecx, event_exit_len
+        call    log_event
+        jc      .last_lines
+        mov     esi, line_exit_status
+        mov     ecx, line_exit_status_len
+        rep     movsb
+        movzx   eax, byte [crashed]
+        call    put_decimal
+        call    end_log_line
+.last_lines:
+        cmp     dword [log_used], 0
+        je      .end
+        call    flush_log                       ; what the log takes now: nothing waits for it any more
+.end:
         movzx   edi, byte [crashed]
         jmp     exit
 

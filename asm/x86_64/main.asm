@@ -41,6 +41,7 @@ F_INHEAD        equ 2           ; the timer is the request-head timer
 F_EOF           equ 4           ; the client has shut down its sending side
 F_LAST          equ 8           ; shutting down: close (gently) once the pending response is out
 F_METRICS       equ 16          ; /metrics is a route on this connection (METRICS_PORT)
+F_SCRAPED       equ 32          ; it made a /metrics response: its metrics page is released when it closes
 
 R_HEAD          equ 1           ; answer to HEAD: no body
 R_CLOSE         equ 2           ; close the connection after this response
@@ -108,6 +109,7 @@ _start:
 %include "date.asm"
 %include "probe.asm"
 %include "metrics.asm"
+%include "log.asm"
 %include "responses.asm"
 %include "state.asm"
 
@@ -138,6 +140,9 @@ _start:
 %endif
 %if C_FLAGS != 4
 %error "accept_connections sets F_METRICS with the dword store at C_FLAGS"
+%endif
+%if LOG_LINE_MAX >= PIPE_BUF || LOG_BUFFER - LOG_LINE_MAX < PIPE_BUF
+%error "a line fits one write to a pipe (flush_log), and a nearly full log_buffer holds a whole write"
 %endif
 %if MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
 %error "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"

@@ -21,7 +21,8 @@ M_RESPONSE_BYTES equ M_REQUESTS + STATUS_COUNT * 4 * 8  ; bytes written to clien
 M_ACCEPTED      equ M_RESPONSE_BYTES + 8                ; connections accepted, the shed ones included
 M_SHED          equ M_ACCEPTED + 8                      ; ...closed at once (MAX_CONNECTIONS, descriptors)
 M_TIMEOUTS      equ M_SHED + 8                          ; connections ended by a timer, by kind (TIMEOUT_*)
-M_START_TIME    equ M_TIMEOUTS + 4 * 8                  ; the server's start, in Unix seconds
+M_LOG_DROPPED   equ M_TIMEOUTS + 4 * 8                  ; access log lines dropped (log.asm)
+M_START_TIME    equ M_LOG_DROPPED + 8                   ; the server's start, in Unix seconds
 M_OPEN          equ M_START_TIME + 8                    ; dword by worker index: its open connections
 M_END           equ M_OPEN + WORKERS_MAX * 4
 
@@ -82,12 +83,13 @@ count_request:
 ; render_metrics: makes the connection's /metrics response in its metrics page, from the shared counters: the
 ; body from metrics_template, then the status part with its length, then the descriptor. The page holds one
 ; response: serve_input ends the batch after it, and no other is made while it is pending.
-; IN: r12d = the connection's descriptor   OUT: eax = the response's descriptor
+; IN: rbx = the connection's record, r12d = its descriptor   OUT: eax = the response's descriptor
 ; CLOBBERS: rcx, rsi, rdi, r10, r11
 render_metrics:
         push    rdx
         push    r8
         push    r9
+        or      byte [rbx + C_FLAGS], F_SCRAPED
         mov     r11d, r12d
         shl     r11d, METRICS_SHIFT
         add     r11d, metrics_pages             ; the page (all of .bss lies below 4 GiB)
@@ -254,6 +256,9 @@ metrics_template:
         db      PREFIX, 'timeouts_total{kind="head"} ', OP_COUNTER, (M_TIMEOUTS + TIMEOUT_HEAD * 8) / 8, 10
         db      PREFIX, 'timeouts_total{kind="write"} ', OP_COUNTER, (M_TIMEOUTS + TIMEOUT_WRITE * 8) / 8, 10
         db      PREFIX, 'timeouts_total{kind="body"} ', OP_COUNTER, (M_TIMEOUTS + TIMEOUT_BODY * 8) / 8, 10
+        db      "# HELP ", PREFIX, "access_log_dropped_lines_total Access log lines dropped: stdout did not take them in time.", 10
+        db      "# TYPE ", PREFIX, "access_log_dropped_lines_total counter", 10
+        db      PREFIX, "access_log_dropped_lines_total ", OP_COUNTER, M_LOG_DROPPED / 8, 10
         db      "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.", 10
         db      "# TYPE process_start_time_seconds gauge", 10
         db      "process_start_time_seconds ", OP_COUNTER, M_START_TIME / 8, 10

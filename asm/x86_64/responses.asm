@@ -118,6 +118,10 @@ name_header:    db "HEADER_TIMEOUT_SECONDS"
 name_max_connections: db "MAX_CONNECTIONS"
 name_metrics_port: db "METRICS_PORT"
 name_metrics_port_len equ $ - name_metrics_port
+name_access_log: db "ACCESS_LOG"
+name_access_log_len equ $ - name_access_log
+msg_invalid_access_log: db "invalid ACCESS_LOG (expected json or off)", 10
+msg_invalid_access_log_len equ $ - msg_invalid_access_log
 range_port:     db "1-65535"
 range_workers:  db "1-64"
 range_drain:    db "0-3600"

@@ -46,6 +46,20 @@ tick_due:       resb 1          ; this batch has a tick: the timers' sweep follo
 eventful:       resb 1          ; an event other than the tick came since the last tick (else end_tick dozes)
 reads_left:     resb 1          ; on_readable's full reads left before the connection is requeued
 crashed:        resb 1          ; a worker died of a signal or a status other than 0: the first process exits 1
+in_worker:      resb 1          ; this process is a worker the first process started
+access_log:     resb 1          ; ACCESS_LOG=json: the access log is on (log.asm)
+log_is_socket:  resb 1          ; stdout is a socket: the log is sent with MSG_DONTWAIT (open_log)
+log_watched:    resb 1          ; the log's descriptor is in the epoll set (watch_log)
+log_fd:         resd 1          ; where the log goes, or -1 when it is off
+log_used:       resd 1          ; bytes of lines waiting in log_buffer
+log_second:     resd 1          ; the Unix time log_time_text shows
+        alignb  8
+log_us:         resq 1          ; the wall clock of this event batch's lines, in microseconds (read_log_clock)
+log_time_text:  resb LOG_TIME_LEN ; ...as RFC 3339 text
+log_date_scratch: resb 32       ; its IMF-fixdate, made by format_date and rearranged
+        alignb  8
+peer_address:   resb 28         ; the client of a connection accepted while the log is on (a sockaddr_in6)
+peer_address_len: resd 1
         alignb  8
 rlimit:         resq 2
 timespec:       resq 2
@@ -71,3 +85,5 @@ conns:          resb MAX_FDS << CONN_SHIFT
 carry_buffers:  resb MAX_FDS * HEAD_MAX
 small_input_slots: resb MAX_FDS * SMALL_SLOT
 metrics_pages:  resb MAX_FDS << METRICS_SHIFT ; a connection's /metrics response (render_metrics)
+log_buffer:     resb LOG_BUFFER     ; the access log's lines waiting to be written (touched only when it is on)
+peers:          resb MAX_FDS << PEER_SHIFT ; the connections' clients, for the access log (note_peer)
