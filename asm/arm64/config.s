@@ -2,7 +2,8 @@
 
 // read_config: reads every setting of setting_table from the environment into `settings`, a bad value ends the
 // process with a message naming the variable.
-// IN: envp   OUT: settings, port_text and metrics_port_text (and their lengths)   CLOBBERS: x0-x6, x8-x11
+// IN: envp   OUT: settings, access_log, port_text and metrics_port_text (and their lengths)
+// CLOBBERS: x0-x6, x8-x11
 read_config:
         setting .req x9                         // the setting_table entry
         setting_out .req x10                    // where its value goes
@@ -29,7 +30,25 @@ read_config:
         add     x0, state, #settings_end
         cmp     setting_out, x0
         b.ne    .Lconfig_next
-        // METRICS_PORT as the user wrote it, for messages; unset, /metrics is served on PORT
+        // ACCESS_LOG: json (on), off or unset
+        adr     x1, name_access_log
+        mov     w3, #name_access_log_len
+        bl      find_env
+        cbz     x0, 2f
+        ldr     w1, [x0]
+        mov     w2, #0x666f                     // "off" and its terminator
+        movk    w2, #0x0066, lsl #16
+        cmp     w1, w2
+        b.eq    2f
+        mov     w2, #0x736a                     // "json"
+        movk    w2, #0x6e6f, lsl #16
+        cmp     w1, w2
+        b.ne    .Lconfig_invalid_access_log
+        ldrb    w1, [x0, #4]
+        cbnz    w1, .Lconfig_invalid_access_log
+        mov     w1, #1
+        strb    w1, [state, #access_log]
+2:      // METRICS_PORT as the user wrote it, for messages; unset, /metrics is served on PORT
         adr     x1, name_metrics_port
         mov     w3, #name_metrics_port_len
         bl      find_env
@@ -64,6 +83,12 @@ read_config:
         adr     x1, msg_expected_end
         mov     w2, #msg_expected_end_len
         bl      print_stderr
+        mov     w0, #2
+        b       exit
+.Lconfig_invalid_access_log:
+        adr     x1, msg_invalid_access_log
+        mov     w2, #msg_invalid_access_log_len
+        bl      print_error
         mov     w0, #2
         b       exit
         .unreq  setting

@@ -173,7 +173,9 @@ serve_input:
         cmp     x0, x1
         b.ne    1f
         bl      render_metrics
-1:
+1:      ldrb    w1, [state, #access_log]
+        cbnz    w1, .Lserve_log
+.Lserve_logged:
         ldrb    w1, [conn, #C_FLAGS]
         and     w1, w1, #~F_INHEAD              // the head is done: the next one gets a timer of its own
         strb    w1, [conn, #C_FLAGS]
@@ -215,6 +217,12 @@ serve_input:
         bl      send_batch                      // then answer the rest
         b.cs    .Lserve_stopped
         b       .Lserve_batch
+.Lserve_log:
+        adr     x1, read_buffer
+        add     x1, x1, pos, uxtw
+        sub     w5, have, pos
+        bl      log_request
+        b       .Lserve_logged
 .Lserve_keep_rest:
         bl      keep_input
         ldrb    w0, [conn, #C_FLAGS]
@@ -256,17 +264,30 @@ serve_input:
         .unreq  entry
 
 // keep_input: keeps the unanswered input, read_buffer[pos..have), in its kept-input slot (kept_input_slot).
+// With the access log on, notes when a connection's unanswered input began to wait (its requests' duration).
 // IN: conn, fd, have, pos   CLOBBERS: x0-x4
 keep_input:
         sub     w2, have, pos
         strh    w2, [conn, #C_CARRY]
         cbz     w2, 1f
+        ldrb    w0, [state, #access_log]
+        cbnz    w0, .Lkeep_note_since
+.Lkeep_copy:
         mov     x4, x30
         bl      kept_input_slot
         mov     x30, x4
         adr     x1, read_buffer
         add     x1, x1, pos, uxtw
-        // fall through
+        b       copy_bytes
+.Lkeep_note_since:                              // (keep_input's)
+        adrp    x0, peers
+        add     x0, x0, :lo12:peers
+        add     x0, x0, x20, lsl #PEER_SHIFT
+        ldr     x1, [x0, #P_SINCE]
+        cbnz    x1, .Lkeep_copy
+        ldr     x1, [state, #log_us]
+        str     x1, [x0, #P_SINCE]
+        b       .Lkeep_copy
 
 // copy_bytes: copies bytes forward.
 // IN: x0 = destination, x1 = source, w2 = count (> 0)   OUT: x0, x1 = just after them   CLOBBERS: x2, x3
@@ -515,7 +536,9 @@ begin_close:
         mov     w0, fd
         mov     w1, #SHUT_WR
         sys     shutdown
-        mov     w0, #F_LINGER
+        ldrb    w0, [conn, #C_FLAGS]
+        and     w0, w0, #F_SCRAPED              // (its page is released at the close)
+        orr     w0, w0, #F_LINGER
         str     w0, [conn, #C_FLAGS]            // and C_RFLAGS, C_CARRY = 0 (no response is pending)
         str     xzr, [conn, #C_BODY]
         ldr     w0, [state, #now_tick]
@@ -551,9 +574,13 @@ discard_input:
         ret
 
 // close_connection: closes the descriptor and frees the record (its generation 0: later events of this
-// descriptor in the same batch are dropped, see event_loop).
-// IN: conn, fd   OUT: C = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: x0, x8
+// descriptor in the same batch are dropped, see event_loop). A connection that scraped /metrics gives its
+// metrics page back to the kernel, so that scrapes do not leave pages resident for connections long gone.
+// IN: conn, fd   OUT: C = 1 (no longer reading, for serve_input and send_batch)   CLOBBERS: x0-x2, x8
 close_connection:
+        ldrb    w0, [conn, #C_FLAGS]
+        tbnz    w0, #F_SCRAPED_BIT, .Lclose_release_page
+.Lclose_close:
         mov     w0, fd
         sys     close
         stp     xzr, xzr, [conn]
@@ -564,6 +591,14 @@ close_connection:
         str     w0, [x8]
         set_carry
         ret
+.Lclose_release_page:
+        adrp    x0, metrics_pages
+        add     x0, x0, :lo12:metrics_pages
+        add     x0, x0, x20, lsl #METRICS_SHIFT
+        mov     x1, #1 << METRICS_SHIFT
+        mov     w2, #MADV_DONTNEED
+        sys     madvise
+        b       .Lclose_close
 
 // watch_connection: adds a new connection to the epoll set, for input, output and the client's half-close, with
 // a new generation in its events' data and in its record, so that none of its events can reach a connection that
@@ -608,6 +643,17 @@ on_timeout:
         strb    w0, [conn, #C_RFLAGS]
         ldr     w0, [state, #date_second]
         stp     wzr, w0, [conn, #C_SENT]        // and C_DATE: the 408 carries the current Date
+        ldrb    w0, [state, #access_log]
+        cbz     w0, flush_pending
+        str     x30, [sp, #-16]!
+        ldrh    w2, [conn, #C_CARRY]            // its line names what came of the head
+        mov     w5, w2
+        bl      kept_input_slot
+        mov     x1, x0
+        adr     x0, response_408
+        ldrb    w3, [conn, #C_RFLAGS]
+        bl      log_request
+        ldr     x30, [sp], #16
         b       flush_pending
 
         .unreq  have

@@ -41,6 +41,14 @@ serve:
         orr     x0, x0, #0x0000000200000002     // + 2
         str     x0, [state, #keepalive_ticks]
         bl      map_shared_counters
+        sys     getpid
+        str     w0, [state, #first_pid]
+        mov     w0, #-1
+        str     w0, [state, #log_fd]
+        ldrb    w0, [state, #access_log]
+        cbz     w0, 1f
+        bl      open_log
+1:
         // Every worker's listener exists before the startup line, so the line means that all of them accept.
         listeners .req x24                      // listen_fds
         workers .req w26                        // cfg_workers
@@ -71,7 +79,9 @@ serve:
         strb    wzr, [state, #binding_metrics]
         ldr     w0, [state, #listen_fd]
         str     w0, [state, #metrics_fd]
-2:      adr     x1, msg_listening               // "asm-web-service: listening on http://"
+2:      ldrb    w0, [state, #access_log]
+        cbnz    w0, .Lserve_start_event
+        adr     x1, msg_listening               // "asm-web-service: listening on http://"
         mov     w2, #msg_listening_len
         bl      print_url_start
         mov     w0, #1
@@ -92,11 +102,12 @@ serve:
         mov     w2, #metrics_path_line_len
         mov     w0, #1
         bl      print
+        b       2f
+.Lserve_start_event:
+        bl      log_start                       // with the log on, stdout has JSON lines only
 2:
         // The first process serves on listener 0 and holds every other one, so that a dead worker's listener
         // and the connections waiting in it pass on to its replacement.
-        sys     getpid
-        str     w0, [state, #first_pid]
         str     workers, [state, #worker_slots]
         ldr     w0, [listeners]
         str     w0, [state, #listen_fd]
@@ -204,6 +215,9 @@ become_worker:
         str     w0, [state, #metrics_fd]
         mov     w0, #1                          // its own listener, no workers
         str     w0, [state, #worker_slots]
+        strb    w0, [state, #in_worker]
+        strb    wzr, [state, #crashed]          // a replacement's: the first process's crashes are not its own
+        str     wzr, [state, #log_used]         // the first process's lines are its own to write
         // Forget the first process's connections and state.
         adr     x0, conns
         ldr     w1, [state, #max_fd]
@@ -223,7 +237,7 @@ become_worker:
 
 // reap_workers: collects every worker that ended, names each crash on stderr (see report_end), and replaces
 // them (replace_workers).
-// CLOBBERS: x0-x9, x22
+// CLOBBERS: x0-x10, x22
 reap_workers:
         str     x30, [sp, #-16]!
 .Lreap_next:
@@ -254,7 +268,8 @@ reap_workers:
 
 // replace_workers: starts a worker in a free slot, at most one a second: if the last start is more recent,
 // an alarm (SIGALRM, through the signalfd) comes back when the second is over. Nothing while shutting down.
-// CLOBBERS: x0-x9, x22
+// With the access log on, each start is a worker_replaced event.
+// CLOBBERS: x0-x10, x22
 replace_workers:
         str     x30, [sp, #-16]!
 .Lreplace_next:
@@ -276,6 +291,7 @@ replace_workers:
         b.ls    .Lreplace_later                 // (whole milliseconds: 1000 may be a little less)
         str     x9, [state, #last_start_ms]
         bl      start_worker
+        bl      log_worker_replaced
         b       .Lreplace_next                  // the next free slot has to wait
 .Lreplace_later:
         mov     w1, #1000 + 1                   // the milliseconds left, and one more: never early
@@ -390,6 +406,8 @@ open_listener:
         ldr     w0, [state, #cfg_workers]
         cmp     w0, #1
         b.eq    .Llisten_bind
+        ldrb    w0, [state, #binding_metrics]   // METRICS_PORT's listener is the first process's alone: a
+        cbnz    w0, .Llisten_bind               // port in use must fail, not be shared
         mov     w2, #SO_REUSEPORT               // one listener per worker, the kernel spreads connections
         bl      enable_option
 .Llisten_bind:

@@ -67,6 +67,9 @@ event_loop:
         mov     x4, #0
         mov     x5, #8
         sys     epoll_pwait
+        ldrb    w1, [state, #access_log]
+        cbnz    w1, .Lloop_log_clock
+.Lloop_events:
         cmp     w0, #0
         csel    w0, w0, wzr, gt                 // timeout or EINTR: no events
         add     event, state, #events
@@ -111,6 +114,9 @@ event_loop:
         ldr     w0, [state, #metrics_fd]
         cmp     fd, w0
         b.eq    accept_metrics_connections
+        ldr     w0, [state, #log_fd]
+        cmp     fd, w0
+        b.eq    .Lloop_event                    // the log takes more: its lines go at the batch's end
         adr     conn, conns
         add     conn, conn, x20, lsl #CONN_SHIFT
         // An event of a connection closed earlier in this batch (by the tick, say) must not reach a new
@@ -123,7 +129,10 @@ event_loop:
         ldrb    w0, [state, #tick_due]
         cbz     w0, 1f
         bl      end_tick
-1:      ldrb    w0, [state, #draining]
+1:      ldr     w0, [state, #log_used]
+        cbz     w0, 2f
+        bl      flush_log                       // the batch's log lines, written together
+2:      ldrb    w0, [state, #draining]
         cbz     w0, .Lloop_wait
         ldrb    w0, [state, #stopped]
         cbnz    w0, .Lloop_finished
@@ -137,6 +146,11 @@ event_loop:
         ldr     w0, [x0]
         cbnz    w0, .Lloop_wait
         b       finish
+.Lloop_log_clock:
+        mov     x10, x0
+        bl      read_log_clock                  // the time of this batch's log lines
+        mov     x0, x10
+        b       .Lloop_events
 
 // watch: adds a descriptor to the epoll set.
 // IN: x0 = the events' data: the descriptor in the low half, a connection's generation (or 0) in the high half;
@@ -217,7 +231,13 @@ accept_from:
         ldr     w0, [state, #accepting]
         mov     x1, #0
         mov     x2, #0
-        mov     w3, #SOCK_NONBLOCK
+        ldrb    w3, [state, #access_log]
+        cbz     w3, 1f
+        add     x1, state, #peer_address        // the client's address, for the log lines
+        add     x2, state, #peer_address_len
+        mov     w3, #28
+        str     w3, [x2]
+1:      mov     w3, #SOCK_NONBLOCK
         movk    w3, #SOCK_CLOEXEC >> 16, lsl #16
         sys     accept4
         cmn     x0, #ECONNABORTED
@@ -253,6 +273,10 @@ accept_from:
         cmp     fd, w2
         csel    w2, fd, w2, hi
         str     w2, [state, #max_fd]
+        ldrb    w0, [state, #access_log]
+        cbz     w0, 2f
+        bl      note_peer
+2:
         // The request usually arrived with the connection: answer it before asking epoll, and watch the
         // connection only if it stays open (a client that sent its request and its FIN costs no epoll_ctl).
         bl      on_readable
@@ -323,8 +347,16 @@ on_signal:
         ldr     w1, [state, #cfg_drain]
         mov     w2, #1000
         umaddl  x9, w1, w2, x9
+        str     x9, [state, #drain_end_ms]
+        ldrb    w0, [state, #in_worker]
+        cbnz    w0, .Lsignal_forward_all
+        str     x30, [sp, #-16]!
+        bl      log_drain_begun
+        ldr     x30, [sp], #16
+        b       .Lsignal_forward_all
 .Lsignal_end_delay:
         str     x9, [state, #drain_end_ms]
+.Lsignal_forward_all:
         ldr     w3, [state, #worker_slots]
         add     x4, state, #child_pids
 .Lsignal_forward:
@@ -469,6 +501,10 @@ stop_accepting:
         str     x30, [sp, #-16]!
         mov     w0, #1
         strb    w0, [state, #stopped]
+        ldrb    w0, [state, #in_worker]
+        cbnz    w0, .Lstop_listeners
+        bl      log_drain_ended
+.Lstop_listeners:
         ldr     w1, [state, #worker_slots]
         add     x2, state, #listen_fds
 .Lstop_close_listener:
@@ -538,7 +574,13 @@ finish:
         bl      report_end
         b       finish
 .Lfinish_exit:
-        ldrb    w0, [state, #crashed]
+        ldrb    w0, [state, #in_worker]
+        cbnz    w0, 1f
+        bl      log_exit
+1:      ldr     w0, [state, #log_used]
+        cbz     w0, 2f
+        bl      flush_log                       // what the log takes now: nothing waits for it any more
+2:      ldrb    w0, [state, #crashed]
         b       exit
 
         .unreq  event

@@ -44,11 +44,13 @@
         .equ    F_EOF_BIT, 2            // the client has shut down its sending side
         .equ    F_LAST_BIT, 3           // shutting down: close (gently) once the pending response is out
         .equ    F_METRICS_BIT, 4        // /metrics is a route on this connection (METRICS_PORT)
+        .equ    F_SCRAPED_BIT, 5        // it made a /metrics response: its metrics page is released when it closes
         .equ    F_LINGER, 1 << F_LINGER_BIT
         .equ    F_INHEAD, 1 << F_INHEAD_BIT
         .equ    F_EOF, 1 << F_EOF_BIT
         .equ    F_LAST, 1 << F_LAST_BIT
         .equ    F_METRICS, 1 << F_METRICS_BIT
+        .equ    F_SCRAPED, 1 << F_SCRAPED_BIT
 
         .equ    R_HEAD_BIT, 0           // answer to HEAD: no body
         .equ    R_CLOSE_BIT, 1          // close the connection after this response
@@ -56,6 +58,13 @@
         .equ    R_HEAD, 1 << R_HEAD_BIT
         .equ    R_CLOSE, 1 << R_CLOSE_BIT
         .equ    R_LINGER, 1 << R_LINGER_BIT
+
+// Peer record, one per descriptor (64 bytes), written at accept while the access log is on (log.s).
+        .equ    PEER_SHIFT, 6
+        .equ    P_SINCE, 0              // xword: log_us when the connection's unanswered input began, 0 when none
+        .equ    P_PORT, 8               // hword: the client's port
+        .equ    P_ADDR_LEN, 10          // byte
+        .equ    P_ADDR, 16              // the client's address as text (at most 39 bytes: 8 groups of an IPv6 one)
 
 // Batch entry: a response gathered for one writev, and where its request's head ended.
         .equ    E_RESP, 0               // word: response descriptor
@@ -145,6 +154,7 @@ _start:
         .include "date.s"
         .include "probe.s"
         .include "metrics.s"
+        .include "log.s"
         .include "responses.s"
         .include "state.s"
 
@@ -193,6 +203,12 @@ _start:
         .endif
         .if     EPOLL_DATA != 8 || EPOLL_EVENT_SIZE != 16
         .error  "aarch64's struct epoll_event: u32 events, padding, u64 data at 8 (watch stores events and data as a pair)"
+        .endif
+        .if     LOG_LINE_MAX >= PIPE_BUF || LOG_BUFFER - LOG_LINE_MAX < PIPE_BUF
+        .error  "a line fits one write to a pipe (flush_log), and a nearly full log_buffer holds a whole write"
+        .endif
+        .if     log_us % 8 != 0 || log_fd % 4 != 0 || peer_address % 8 != 0
+        .error  "the log's state: log_us an aligned xword, log_fd and log_used words, peer_address 8-aligned"
         .endif
         .if     MAX_CONNECTIONS + 16 + WORKERS_MAX > MAX_FDS
         .error  "MAX_CONNECTIONS and the server's own descriptors must fit in MAX_FDS"

@@ -21,7 +21,8 @@
         .equ    M_ACCEPTED, M_RESPONSE_BYTES + 8                // connections accepted, the shed ones included
         .equ    M_SHED, M_ACCEPTED + 8                          // ...closed at once (MAX_CONNECTIONS, descriptors)
         .equ    M_TIMEOUTS, M_SHED + 8                          // connections ended by a timer, by kind (TIMEOUT_*)
-        .equ    M_START_TIME, M_TIMEOUTS + 4 * 8                // the server's start, in Unix seconds
+        .equ    M_LOG_DROPPED, M_TIMEOUTS + 4 * 8               // access log lines dropped (log.s)
+        .equ    M_START_TIME, M_LOG_DROPPED + 8                 // the server's start, in Unix seconds
         .equ    M_OPEN, M_START_TIME + 8                        // word by worker index: its open connections
         .equ    M_END, M_OPEN + WORKERS_MAX * 4
 
@@ -84,7 +85,7 @@ count_request:
 // render_metrics: makes the connection's /metrics response in its metrics page, from the shared counters: the
 // body from metrics_template, then the status part with its length, then the descriptor. The page holds one
 // response: serve_input ends the batch after it, and no other is made while it is pending.
-// IN: fd   OUT: x0 = the response's descriptor   CLOBBERS: x1, x5-x14
+// IN: conn, fd   OUT: x0 = the response's descriptor   CLOBBERS: x1, x5-x14
 render_metrics:
         page    .req x11                        // the connection's metrics page
         template .req x12                       // the next byte of metrics_template
@@ -92,6 +93,9 @@ render_metrics:
         out     .req x14                        // where the body goes on
         stp     x2, x3, [sp, #-32]!             // (serve_input's head length, flags and body length)
         stp     x4, x30, [sp, #16]
+        ldrb    w5, [conn, #C_FLAGS]
+        orr     w5, w5, #F_SCRAPED
+        strb    w5, [conn, #C_FLAGS]
         adrp    page, metrics_pages
         add     page, page, :lo12:metrics_pages
         add     page, page, x20, lsl #METRICS_SHIFT
@@ -278,6 +282,10 @@ metrics_template:
         .byte   OP_COUNTER, (M_TIMEOUTS + TIMEOUT_WRITE * 8) / 8, 10
         .ascii  "asm_web_service_timeouts_total{kind=\"body\"} "
         .byte   OP_COUNTER, (M_TIMEOUTS + TIMEOUT_BODY * 8) / 8, 10
+        .ascii  "# HELP asm_web_service_access_log_dropped_lines_total Access log lines dropped: stdout did not take them in time.\n"
+        .ascii  "# TYPE asm_web_service_access_log_dropped_lines_total counter\n"
+        .ascii  "asm_web_service_access_log_dropped_lines_total "
+        .byte   OP_COUNTER, M_LOG_DROPPED / 8, 10
         .ascii  "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
         .ascii  "# TYPE process_start_time_seconds gauge\n"
         .ascii  "process_start_time_seconds "

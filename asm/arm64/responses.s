@@ -141,6 +141,10 @@ name_header:    .ascii "HEADER_TIMEOUT_SECONDS"
 name_max_connections: .ascii "MAX_CONNECTIONS"
 name_metrics_port: .ascii "METRICS_PORT"
         .equ    name_metrics_port_len, . - name_metrics_port
+name_access_log: .ascii "ACCESS_LOG"
+        .equ    name_access_log_len, . - name_access_log
+msg_invalid_access_log: .ascii "invalid ACCESS_LOG (expected json or off)\n"
+        .equ    msg_invalid_access_log_len, . - msg_invalid_access_log
 range_port:     .ascii "1-65535"
 range_workers:  .ascii "1-64"
 range_drain:    .ascii "0-3600"

@@ -58,6 +58,18 @@ tick_due:       .skip 1         // this batch has a tick: the timers' sweep foll
 eventful:       .skip 1         // an event other than the tick came since the last tick (else end_tick dozes)
 binding_metrics: .skip 1        // open_listener opens METRICS_PORT's listener, not PORT's
                 .skip 4         // (the events stay 8-aligned)
+access_log:     .skip 1         // ACCESS_LOG=json: the access log is on (log.s)
+in_worker:      .skip 1         // this process is a worker the first process started
+log_is_socket:  .skip 1         // stdout is a socket: the log is sent with MSG_DONTWAIT (open_log)
+log_watched:    .skip 1         // the log's descriptor is in the epoll set (watch_log)
+log_us:         .skip 8         // the wall clock of this event batch's lines, in microseconds (read_log_clock)
+log_fd:         .skip 4         // where the log goes, or -1 when it is off
+log_used:       .skip 4         // bytes of lines waiting in log_buffer
+log_second:     .skip 4         // the Unix time log_time_text shows
+log_time_text:  .skip 32        // ...as RFC 3339 text (LOG_TIME_LEN bytes)
+log_date_scratch: .skip 32      // its IMF-fixdate, made by format_date and rearranged
+peer_address_len: .skip 4
+peer_address:   .skip 28        // the client of a connection accepted while the log is on (a sockaddr_in6)
 siginfo:        .skip SIGNALFD_INFO_SIZE
 events:         .skip EVENTS_MAX * EPOLL_EVENT_SIZE
 date_line:      .skip DATE_LINE_LEN // the Date line of new responses, renewed each second by update_date
@@ -79,3 +91,5 @@ carry_buffers:  .skip MAX_FDS * HEAD_MAX
 small_input_slots: .skip MAX_FDS * SMALL_SLOT
         .balign 4096
 metrics_pages:  .skip MAX_FDS << METRICS_SHIFT // a connection's /metrics response (render_metrics)
+log_buffer:     .skip LOG_BUFFER        // the access log's lines waiting to be written (touched only when it is on)
+peers:          .skip MAX_FDS << PEER_SHIFT // the connections' clients, for the access log (note_peer)

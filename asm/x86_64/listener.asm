@@ -200,6 +200,7 @@ become_worker:
         mov     dword [metrics_fd], -1          ; (closed above: the first process keeps it)
         mov     dword [worker_slots], 1         ; its own listener, no workers
         mov     byte [in_worker], 1
+        mov     byte [crashed], 0               ; a replacement's: the first process's crashes are not its own
         mov     dword [log_used], 0             ; the first process's lines are its own to write
         ; Forget the first process's connections and state.
         mov     edi, conns
@@ -262,21 +263,8 @@ replace_workers:
         jbe     .later                          ; (whole milliseconds: 1000 may be a little less)
         mov     [last_start_ms], rcx
         call    start_worker
-        mov     esi, event_worker_replaced
-        mov     ecx, event_worker_replaced_len
-        call    log_event
-        jc      replace_workers
-        mov     esi, line_worker
-        mov     ecx, line_worker_len
-        rep     movsb
         mov     rax, worker
-        call    put_decimal
-        mov     esi, line_worker_pid
-        mov     ecx, line_worker_pid_len
-        rep     movsb
-        mov     eax, [child_pids + worker*4]    ; (0 when the fork failed: it is tried again)
-        call    put_decimal
-        call    end_log_event
+        call    log_worker_replaced
         jmp     replace_workers                 ; the next free slot has to wait
 .later:
         neg     eax

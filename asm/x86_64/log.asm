@@ -11,12 +11,6 @@ SHORT_FIELD_MAX equ 64          ; ...a method or a version
 PIPE_BUF        equ 4096        ; the most a write to a pipe keeps together
 LOG_TIME_LEN    equ 27          ; "2026-12-04T05:15:12.123456Z"
 
-; Peer record, one per descriptor (64 bytes), written at accept while the log is on.
-PEER_SHIFT      equ 6
-P_SINCE         equ 0           ; qword: log_us when the connection's unanswered input began, 0 when none
-P_PORT          equ 8           ; word: the client's port
-P_ADDR_LEN      equ 10          ; byte
-P_ADDR          equ 16          ; the client's address as text (at most 39 bytes: 8 groups of an IPv6 one)
 
 ; open_log: opens stdout anew for the log (/proc/self/fd/1): a file description of its own, non-blocking and
 ; appending, so that the runtime's pipe or the terminal keeps its flags. A socket (systemd's journal) cannot be
@@ -232,7 +226,7 @@ put_json_field:
         cmp     al, '\'
         je      .backslash
         sub     edx, 1
-        jb      .next                           ; cut: the rest is skipped
+        jb      .cut
         stosb
         jmp     .next
 .backslash:
@@ -255,7 +249,7 @@ put_json_field:
         add     rdi, 6
         jmp     .next
 .cut:
-        xor     edx, edx                        ; nothing more fits
+        xor     edx, edx                        ; nothing more fits: the rest is skipped
         jmp     .next
 .stop:
         inc     rsi
@@ -555,6 +549,73 @@ put_any_address:
         mov     ecx, any_ipv4_len
 .put:
         rep     movsb
+        ret
+
+; log_drain_begun: the drain_begun event (the first SIGTERM or SIGINT), with the drain delay.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+log_drain_begun:
+        mov     esi, event_drain_begun
+        mov     ecx, event_drain_begun_len
+        call    log_event
+        jc      .done
+        mov     esi, line_delay
+        mov     ecx, line_delay_len
+        rep     movsb
+        mov     eax, [cfg_drain]
+        call    put_decimal
+        jmp     end_log_event
+.done:
+        ret
+
+; log_drain_ended: the drain_ended event (the delay is over: the listeners close).
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+log_drain_ended:
+        mov     esi, event_drain_ended
+        mov     ecx, event_drain_ended_len
+        call    log_event
+        jc      .done
+        jmp     end_log_event
+.done:
+        ret
+
+; log_worker_replaced: the worker_replaced event: a worker started in the slot of one that ended.
+; IN: eax = the slot (worker index)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+log_worker_replaced:
+        push    rax
+        mov     esi, event_worker_replaced
+        mov     ecx, event_worker_replaced_len
+        call    log_event
+        pop     rax
+        jc      .done
+        mov     esi, line_worker
+        mov     ecx, line_worker_len
+        rep     movsb
+        push    rax
+        call    put_decimal
+        pop     rax
+        mov     esi, line_worker_pid
+        mov     ecx, line_worker_pid_len
+        rep     movsb
+        mov     eax, [child_pids + rax*4]       ; (0 when the fork failed: it is tried again)
+        call    put_decimal
+        jmp     end_log_event
+.done:
+        ret
+
+; log_exit: the exit event, with the status the first process exits with, and the last lines written.
+; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+log_exit:
+        mov     esi, event_exit
+        mov     ecx, event_exit_len
+        call    log_event
+        jc      .done
+        mov     esi, line_exit_status
+        mov     ecx, line_exit_status_len
+        rep     movsb
+        movzx   eax, byte [crashed]
+        call    put_decimal
+        jmp     end_log_event
+.done:
         ret
 
 ; log_event: appends a lifecycle line, `{"time":"...","event":"NAME","pid":N` and what the caller adds, and

@@ -367,17 +367,7 @@ on_signal:
         cmp     byte [in_worker], 0
         jne     .end_delay
         push    rax
-        mov     esi, event_drain_begun
-        mov     ecx, event_drain_begun_len
-        call    log_event
-        jc      .drain_logged
-        mov     esi, line_delay
-        mov     ecx, line_delay_len
-        rep     movsb
-        mov     eax, [cfg_drain]
-        call    put_decimal
-        call    end_log_event
-.drain_logged:
+        call    log_drain_begun
         pop     rax
 .end_delay:
         mov     [drain_end_ms], rax
@@ -507,11 +497,7 @@ stop_accepting:
         mov     byte [stopped], 1
         cmp     byte [in_worker], 0
         jne     .close_listeners
-        mov     esi, event_drain_ended
-        mov     ecx, event_drain_ended_len
-        call    log_event
-        jc      .close_listeners
-        call    end_log_event
+        call    log_drain_ended
 .close_listeners:
         mov     r13d, [worker_slots]
 .close_listener:
@@ -582,16 +568,7 @@ finish:
 .exit:
         cmp     byte [in_worker], 0
         jne     .last_lines
-        mov     esi, event_exit
-        mov     ecx, event_exit_len
-        call    log_event
-        jc      .last_lines
-        mov     esi, line_exit_status
-        mov     ecx, line_exit_status_len
-        rep     movsb
-        movzx   eax, byte [crashed]
-        call    put_decimal
-        call    end_log_line
+        call    log_exit
 .last_lines:
         cmp     dword [log_used], 0
         je      .end

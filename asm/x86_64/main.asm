@@ -47,6 +47,13 @@ R_HEAD          equ 1           ; answer to HEAD: no body
 R_CLOSE         equ 2           ; close the connection after this response
 R_LINGER        equ 4           ; ...with input perhaps waiting unread: discard it at once (see begin_close)
 
+; Peer record, one per descriptor (64 bytes), written at accept while the access log is on (log.asm).
+PEER_SHIFT      equ 6
+P_SINCE         equ 0           ; qword: log_us when the connection's unanswered input began, 0 when none
+P_PORT          equ 8           ; word: the client's port
+P_ADDR_LEN      equ 10          ; byte
+P_ADDR          equ 16          ; the client's address as text (at most 39 bytes: 8 groups of an IPv6 one)
+
 ; Batch entry: a response gathered for one writev, and where its request's head ended.
 E_RESP          equ 0           ; dword: response descriptor
 E_FLAGS         equ 4           ; dword: R_*
