@@ -18,6 +18,8 @@
 //   BENCH_ROUNDS=3  BENCH_SECONDS=3  BENCH_CONNECTIONS=50  BENCH_IDLE_CONNECTIONS=10000
 //   BENCH_RETRIES=2                                    extra runs of a load mode that other processes disturbed
 //   BENCH_SERVERS=asm-web-service,nginx,h2o,lighttpd   which servers (default: all)
+//   BENCH_BASELINE_BINARY=<an older build>             it joins every part, as "asm-web-service (baseline)"
+//   BENCH_ACCESS_LOG=1                                 today's build with ACCESS_LOG=json joins every part too
 //   BENCH_PROFILE=all|ours|none                        whose instructions and system calls to count (default: all)
 //   BENCH_SKIP_SETUP=1  BENCH_SKIP_BUILD=1             do not run bench/setup.sh or asm/build.sh
 //   BENCH_PRIORITY=1                                   raise this session's scheduling group (busy shared machine)
@@ -35,7 +37,7 @@ import { syscallsPerRequest, type SyscallProfile } from './syscalls.js';
 import { runWrk, runWrkUndisturbed, PIPELINE_DEPTH, type LoadMode, type LoadResult } from './load.js';
 import { openFileLimits, rssByMapping, rssKiB, socketCount, writeCounters, cpuSeconds } from './proc.js';
 import { checkPodTargets, checkTargets, formatIdleAndSlowloris, formatPaced, formatTable, formatTargets, LOAD_BOUND_PERCENT, ratios, summarisePaced, type ServerSummary } from './report.js';
-import { RunningServer, fileSize, floorServer, freePort, ourServer, peers, type ServerSpec, type StartOptions } from './servers.js';
+import { RunningServer, fileSize, accessLogServer, floorServer, freePort, ourServer, peers, type ServerSpec, type StartOptions } from './servers.js';
 import { MemoryCgroup, measureIdle, measurePaced, measureSlowloris, PACED_RATES, type PacedResult } from './paced.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -390,7 +392,15 @@ async function main() {
   // (its page differs in the build's fields, so only the page's length is compared).
   const baselineBinary = process.env.BENCH_BASELINE_BINARY;
   const baseline = baselineBinary ? { ...ourServer(baselineBinary), name: 'asm-web-service (baseline)' } : undefined;
-  const servers = [...(ours ? [ours] : []), ...(baseline ? [baseline] : []), ...(floor ? [floor] : []), ...peers.filter((p) => wanted(p.name))];
+  // BENCH_ACCESS_LOG=1: today's build with ACCESS_LOG=json joins every part too (what the access log costs).
+  const withLog = ours && process.env.BENCH_ACCESS_LOG === '1' ? accessLogServer(ourBinary) : undefined;
+  const servers = [
+    ...(ours ? [ours] : []),
+    ...(withLog ? [withLog] : []),
+    ...(baseline ? [baseline] : []),
+    ...(floor ? [floor] : []),
+    ...peers.filter((p) => wanted(p.name)),
+  ];
 
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'asm-bench-'));
   chmodSync(workDir, 0o755); // the peers' workers run as nobody and must read the page
@@ -457,7 +467,7 @@ async function main() {
 
     const instructions: Record<string, InstructionCounts | { error: string }> = {};
     const syscalls: Record<string, Awaited<ReturnType<typeof syscallsPerRequest>> | { error: string }> = {};
-    const profiled = config.profile === 'none' || !parts.has('profile') ? [] : config.profile === 'ours' ? (ours ? [ours] : []) : servers.filter((spec) => spec !== floor);
+    const profiled = config.profile === 'none' || !parts.has('profile') ? [] : config.profile === 'ours' ? servers.filter((spec) => spec === ours || spec === withLog || spec === baseline) : servers.filter((spec) => spec !== floor);
     for (const spec of profiled) {
       log(`callgrind and strace: ${spec.name}`);
       try {
@@ -521,7 +531,7 @@ async function main() {
         const options = { ...base, port: await freePort(), capacity: config.slowConnections + 1000 };
         const server = await RunningServer.start(spec, options, SERVER_CPU, { wrapper: cgroup.wrapper() });
         try {
-          const probe = spec === ours || spec === baseline ? '/health' : '/';
+          const probe = spec === ours || spec === withLog || spec === baseline ? '/health' : '/';
           slowloris[spec.name] = { probePath: probe, ...(await measureSlowloris(server, cgroup, config.slowConnections, probe, config.slowHead === 'long' ? 'long-head' : 'half-head')) };
         } finally {
           await server.stop();

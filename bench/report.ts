@@ -299,8 +299,9 @@ export function checkPodTargets(
   slowloris: Record<string, unknown>,
 ): { target: string; met: boolean; detail: string }[] {
   const targets: { target: string; met: boolean; detail: string }[] = [];
-  const peerNames = summaries.map((s) => s.name).filter((n) => n !== ours && n !== floor && !n.includes('baseline'));
-  const peerPaced = Object.keys(paced).filter((n) => n !== ours && n !== floor && !n.includes('baseline'));
+  // Peers are the other servers: not the floor, nor a build or variant of ours ("asm-web-service (...)").
+  const peerNames = summaries.map((s) => s.name).filter((n) => n !== floor && !n.startsWith(ours));
+  const peerPaced = Object.keys(paced).filter((n) => n !== floor && !n.startsWith(ours));
   for (const key of Object.keys(paced[ours] ?? {})) {
     const mine = paced[ours][key];
     const best = Math.min(...peerPaced.map((n) => paced[n][key]?.serverCpuUsPerRequest ?? Infinity));

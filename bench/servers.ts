@@ -1,7 +1,7 @@
 // The servers under test: this project's binary and the Debian peers (nginx, h2o, lighttpd), each started from a
 // config under bench/configs/ on a loopback port, pinned to one CPU, and stopped by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { waitForPort } from './client.js';
 import { parentPid as statParent, processTree } from './proc.js';
@@ -32,6 +32,8 @@ export interface ServerSpec {
   binary: string;
   /** Program and arguments that run the server in the foreground. */
   command(options: StartOptions): { file: string; args: string[]; env?: Record<string, string> };
+  /** A file for its stdout, instead of a pipe the benchmark reads (the access log's variant, as a runtime's log). */
+  stdoutFile?(options: StartOptions): string;
 }
 
 /** Writes bench/configs/NAME.conf with its @PLACEHOLDERS@ filled into the work folder and returns its path. */
@@ -71,6 +73,23 @@ export function ourServer(binary: string): ServerSpec {
         ...options.env,
       },
     }),
+  };
+}
+
+/**
+ * Our server with ACCESS_LOG=json, its stdout a file in the work folder: what the log costs the server (a
+ * container runtime reads a pipe and writes a file; a file written by the server itself is the dearer of the two).
+ */
+export function accessLogServer(binary: string): ServerSpec {
+  const plain = ourServer(binary);
+  return {
+    ...plain,
+    name: 'asm-web-service (access log)',
+    command: (options) => {
+      const command = plain.command(options);
+      return { ...command, env: { ...command.env, ACCESS_LOG: 'json' } };
+    },
+    stdoutFile: (options) => path.join(options.workDir, `access-log-${options.port}.jsonl`),
   };
 }
 
@@ -123,7 +142,7 @@ export class RunningServer {
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-4000); // the tail is enough to explain a failure
     };
-    child.stdout!.on('data', keep);
+    child.stdout?.on('data', keep);
     child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
@@ -145,12 +164,14 @@ export class RunningServer {
     { wrapper = [] as string[], wrapperIsParent = false, readyTimeoutMs = 15_000 } = {},
   ) {
     const { file, args, env } = spec.command(options);
+    const stdoutFile = spec.stdoutFile ? openSync(spec.stdoutFile(options), 'w') : undefined;
     const child = spawn('taskset', ['-c', String(cpu), ...wrapper, file, ...args], {
       cwd: options.workDir,
       // A minimal environment: npm's hundred npm_* variables would sit on the server's stack and count as RSS.
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', stdoutFile ?? 'pipe', 'pipe'],
     });
+    if (stdoutFile !== undefined) closeSync(stdoutFile);
     const server = new RunningServer(spec, options.port, child, wrapperIsParent);
     RunningServer.running.add(server);
     try {

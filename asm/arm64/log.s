@@ -613,9 +613,7 @@ log_exit:
 // The end of the lifecycle routines above, with their return address on the stack: the line ends and is
 // written, or none was made.
 .Levent_end:
-        bl      end_log_line
-        ldr     x30, [sp], #16
-        b       flush_log
+        bl      end_log_event
 .Levent_none:
         ldr     x30, [sp], #16
         ret
@@ -644,6 +642,14 @@ log_event:
         ret
 1:      set_carry
         ret
+
+// end_log_event: ends a lifecycle line and writes it.
+// IN: x0 = the line's end   CLOBBERS: x0-x8, x10
+end_log_event:
+        mov     x10, x30
+        bl      end_log_line
+        mov     x30, x10
+        b       flush_log
 
         .section .rodata
 proc_stdout:    .asciz  "/proc/self/fd/1"

@@ -223,7 +223,9 @@ async function startOnce(arch: Arch, port: number, options: StartOptions): Promi
   };
   running.add(handle);
 
-  const expectedLine = startupLine(port, options.address);
+  // With ACCESS_LOG=json, stdout has JSON lines only: the start event names the URL instead.
+  const expectedLine =
+    options.env?.ACCESS_LOG === 'json' ? `,"url":"http://${options.address ?? '[::]'}:${port}"` : startupLine(port, options.address);
   const deadline = 10_000 * slowdown(arch);
   const outcome = await new Promise<'ready' | ServerExit | 'timeout'>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), deadline);
