@@ -13,7 +13,8 @@
 
 // open_log: opens stdout anew for the log (/proc/self/fd/1): a file description of its own, non-blocking and
 // appending, so that the runtime's pipe or the terminal keeps its flags. A socket (systemd's journal) cannot be
-// opened so: the log then sends to stdout with MSG_DONTWAIT, non-blocking for that call only.
+// opened so: the log then sends to stdout with MSG_DONTWAIT, non-blocking for that call only. A regular file
+// that cannot be opened again (another user's) is written as it is: a write to a file never waits for a reader.
 // OUT: log_fd, log_is_socket; never returns on failure (exit 1 with a message)   CLOBBERS: x0-x3, x8
 open_log:
         mov     x0, #AT_FDCWD
@@ -25,14 +26,24 @@ open_log:
         cmn     x0, #ENXIO
         b.eq    1f
         cmn     x0, #4095
-        b.hs    2f
+        b.hs    3f
         str     w0, [state, #log_fd]
         ret
 1:      mov     w0, #1
-        str     w0, [state, #log_fd]
         strb    w0, [state, #log_is_socket]
+2:      mov     w0, #1
+        str     w0, [state, #log_fd]
         ret
-2:      adr     x1, msg_no_log
+3:      mov     w0, #1
+        adr     x1, read_buffer                 // (a struct stat; free before serving)
+        sys     fstat
+        cbnz    x0, 4f
+        adr     x1, read_buffer
+        ldr     w0, [x1, #STAT_MODE]
+        and     w0, w0, #S_IFMT
+        cmp     w0, #S_IFREG
+        b.eq    2b
+4:      adr     x1, msg_no_log
         mov     w2, #msg_no_log_len
         bl      print_error
         mov     w0, #1

@@ -14,7 +14,8 @@ LOG_TIME_LEN    equ 27          ; "2026-12-04T05:15:12.123456Z"
 
 ; open_log: opens stdout anew for the log (/proc/self/fd/1): a file description of its own, non-blocking and
 ; appending, so that the runtime's pipe or the terminal keeps its flags. A socket (systemd's journal) cannot be
-; opened so: the log then sends to stdout with MSG_DONTWAIT, non-blocking for that call only.
+; opened so: the log then sends to stdout with MSG_DONTWAIT, non-blocking for that call only. A regular file
+; that cannot be opened again (another user's) is written as it is: a write to a file never waits for a reader.
 ; OUT: [log_fd], [log_is_socket]; never returns on failure (exit 1 with a message)
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 open_log:
@@ -25,13 +26,24 @@ open_log:
         cmp     rax, -ENXIO
         je      .socket
         cmp     rax, -4095
-        jae     .fail
+        jae     .regular_file
         mov     [log_fd], eax
         ret
 .socket:
-        mov     dword [log_fd], 1
         mov     byte [log_is_socket], 1
+.as_it_is:
+        mov     dword [log_fd], 1
         ret
+.regular_file:
+        mov     edi, 1
+        mov     esi, read_buffer                ; (a struct stat; free before serving)
+        sys     SYS_fstat
+        test    rax, rax
+        jnz     .fail
+        mov     eax, [read_buffer + STAT_MODE]
+        and     eax, S_IFMT
+        cmp     eax, S_IFREG
+        je      .as_it_is
 .fail:
         mov     esi, msg_no_log
         mov     edx, msg_no_log_len

@@ -2,7 +2,8 @@
 // Every line goes through JSON.parse (not our parser), and each field is compared with what the test itself saw:
 // the client's own port, the bytes it received, the bytes it sent as the path, its clock.
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { execa } from 'execa';
+import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -213,6 +214,40 @@ describe.each(archs)('%s: access log', (arch) => {
       url: `http://[::]:${server.port}`,
       metrics_url: `http://[::]:${metricsPort}/metrics`,
     });
+  });
+
+  it("stdout that cannot be opened again (another user's): a regular file is written as it is, a FIFO is refused by name", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'asm-web-service-log-'));
+    const [file, args] = commandFor(arch);
+    const asNobody = (stdout: number, port: number) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(file, args, { env: { PORT: String(port), DRAIN_SECONDS: '0', ...LOG }, stdio: ['ignore', stdout, 'pipe'], uid: 65534, gid: 65534 });
+        let stderr = '';
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+        setTimeout(() => child.kill('SIGTERM'), 1500 * slow);
+      });
+    try {
+      const logFile = path.join(folder, 'root-owned.log');
+      const fd = openSync(logFile, 'w', 0o600); // root's, and only root may open it
+      const port = await freePort();
+      const ran = await asNobody(fd, port);
+      closeSync(fd);
+      expect(ran.stderr).toBe('');
+      const lines = linesOf(readFileSync(logFile, 'utf8'));
+      expect(lines.map((line) => line.event)).toEqual(['start', 'drain_begun', 'drain_ended', 'exit']);
+      expect(lines[0].url).toBe(`http://[::]:${port}`);
+
+      const fifo = path.join(folder, 'root-owned.fifo');
+      await execa('mkfifo', ['-m', '600', fifo]);
+      const fifoFd = openSync(fifo, constants.O_RDWR);
+      const refused = await asNobody(fifoFd, await freePort());
+      closeSync(fifoFd);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe('asm-web-service: ACCESS_LOG=json cannot open stdout without blocking (/proc/self/fd/1)\n');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('stdout that is a pipe (reopened non-blocking) which stops being read: serving goes on, lines wait or are dropped and counted, none is torn', async () => {

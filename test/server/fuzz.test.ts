@@ -27,7 +27,8 @@ describe.each(archs)('%s: randomized hostile input', (arch) => {
       throw new Error(`FUZZ_SEED and FUZZ_COUNT must be whole numbers (count at least 1), got ${process.env.FUZZ_SEED}, ${process.env.FUZZ_COUNT}`);
     }
     console.log(`${arch}: fuzz seed ${seed} (replay with FUZZ_SEED=${seed}), ${count} heads`);
-    const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '2', HEADER_TIMEOUT_SECONDS: '2' } });
+    // With the access log on: whatever the heads hold, every line it writes must still be JSON (JSON.parse says).
+    const server = await startServer(arch, { env: { KEEPALIVE_SECONDS: '2', HEADER_TIMEOUT_SECONDS: '2', ACCESS_LOG: 'json' } });
     // The baseline is the idle server in its loop: the startup line comes before the loop opens its epoll, timer,
     // signal and spare descriptors, so a count taken at once may miss them. One request, then a steady count.
     await exchange(server.port, request('GET', '/health'), { responses: 1, timeoutMs: 3000 * slowdown(arch) });
@@ -102,5 +103,26 @@ describe.each(archs)('%s: randomized hostile input', (arch) => {
     const after = await exchange(server.port, request('GET', '/health'), { responses: 1, timeoutMs: 3000 * slowdown(arch) });
     expect(show(after.bytes)).toBe(show(golden('health')));
     expect(await eventually(() => server.fdCount() === baselineDescriptors, 5000 * slowdown(arch), 50)).toBe(true);
+
+    // Every response has its log line, or is counted as a dropped line: the fuzz's, and the two /health.
+    const accessLines = () => server.stdout().split('\n').filter((line) => line !== '' && !line.includes('"event":'));
+    let lineCount = -1;
+    await eventually(() => {
+      const now = accessLines().length;
+      const steady = now === lineCount;
+      lineCount = now;
+      return steady;
+    }, 5000 * slowdown(arch), 300);
+    const scrape = await exchange(server.port, request('GET', '/metrics'), { responses: 1, timeoutMs: 3000 * slowdown(arch) });
+    const dropped = Number(/^asm_web_service_access_log_dropped_lines_total (\d+)$/m.exec(scrape.responses[0].body.toString())?.[1]);
+    const lines = accessLines().slice(0, lineCount).map((line) => JSON.parse(line) as { status: number; path: string });
+    console.log(`${arch}: access log: ${lines.length} lines, ${dropped} dropped, for ${responses + 2} responses`);
+    expect(lines.length + dropped).toBe(responses + 2);
+    const logged = new Map<number, number>();
+    for (const line of lines) logged.set(line.status, (logged.get(line.status) ?? 0) + 1);
+    if (dropped === 0) {
+      statuses.set(200, (statuses.get(200) ?? 0) + 2);
+      expect(Object.fromEntries([...logged].sort())).toEqual(Object.fromEntries([...statuses].sort()));
+    }
   });
 });
