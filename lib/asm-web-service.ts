@@ -525,6 +525,9 @@ export class AsmWebService extends Construct {
       podAnnotations[SCRAPE_ANNOTATIONS[2]] = METRICS_PATH;
     }
     const accessLog = props.accessLog === undefined ? false : validateBoolean('accessLog', props.accessLog);
+    for (const prop of ['podDisruptionBudget', 'topologySpread', 'networkPolicy'] as const) {
+      if (props[prop] !== undefined) validateBoolean(prop, props[prop]);
+    }
     const ingress = props.ingress === undefined ? undefined : validateIngress(props.ingress);
     const httpRoute = props.httpRoute === undefined ? undefined : validateHttpRoute(props.httpRoute);
     this.checkNameIsFree(name, namespace);

@@ -623,6 +623,12 @@ describe('AsmWebService accessLog', () => {
   it("rejects an 'accessLog' that is not a boolean", () => {
     expect(() => synth({ accessLog: 'true' as any })).toThrow(`'accessLog' must be a boolean, got "true"`);
   });
+
+  it("rejects a 'networkPolicy', 'podDisruptionBudget' or 'topologySpread' that is not a boolean ('false' would turn it on)", () => {
+    expect(() => synth({ networkPolicy: 'false' as any })).toThrow(`'networkPolicy' must be a boolean, got "false"`);
+    expect(() => synth({ podDisruptionBudget: 0 as any })).toThrow(`'podDisruptionBudget' must be a boolean, got 0`);
+    expect(() => synth({ topologySpread: null as any })).toThrow(`'topologySpread' must be a boolean, got null`);
+  });
 });
 
 describe('AsmWebService validation', () => {
