@@ -285,8 +285,9 @@ accept_from:
         bl      watch_connection
         b       .Laccept_next
 .Laccept_refuse:
-        count   M_SHED, w1
         sys     close
+.Laccept_count_shed:
+        count   M_SHED, w1
         b       .Laccept_next
 .Laccept_shed:
         // Out of descriptors (EMFILE) or of open files in the system (ENFILE): give up the spare, a file of
@@ -302,8 +303,7 @@ accept_from:
         cmn     x22, #4095
         b.hs    .Laccept_retry_later
         count   M_ACCEPTED, w1
-        count   M_SHED, w1
-        b       .Laccept_next
+        b       .Laccept_count_shed
 .Laccept_retry_later:
         mov     w0, #ACCEPT_RETRY_MS
         bl      set_alarm

@@ -14,7 +14,6 @@ Q_KEEP_ALIVE    equ 128         ; Connection lists "keep-alive"
 Q_HOST_BIT      equ 8           ; a Host header was seen
 Q_LENGTH_BIT    equ 9           ; a Content-Length header was seen
 Q_METRICS_BIT   equ 10          ; path "/metrics" (a route only on connections with F_METRICS)
-Q_METRICS_ON_BIT equ 11         ; the connection has F_METRICS
 
 LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes them lower case
 
@@ -49,10 +48,6 @@ LOWER_8         equ 0x2020202020202020      ; or-ed into letters (and '-') makes
 ; CLOBBERS: rcx, rsi, rdi, r11
 parse_request:
         xor     facts, facts
-        test    byte [rbx + C_FLAGS], F_METRICS
-        jz      .metrics_off
-        bts     facts, Q_METRICS_ON_BIT
-.metrics_off:
         push    rbx
         push    rbp
         mov     head, line
@@ -158,8 +153,9 @@ parse_request:
         mov     rax, '/metrics'
         cmp     [line], rax
         jne     .version
-        bt      facts, Q_METRICS_ON_BIT
-        jnc     .version
+        mov     rax, [rsp + 8]                  ; the connection's record (pushed above): does it serve /metrics?
+        test    byte [rax + C_FLAGS], F_METRICS
+        jz      .version
         bts     facts, Q_METRICS_BIT
         jmp     .version
 .not_metrics:

@@ -304,9 +304,10 @@ accept_from:
         call    note_peer
         jmp     .answer
 .refuse:
-        count   shared_counters + M_SHED
         mov     edi, eax
         sys     SYS_close
+.count_shed:
+        count   shared_counters + M_SHED
         jmp     .next
 .shed:
         ; Out of descriptors (EMFILE) or of open files in the system (ENFILE): give up the spare, a file of
@@ -323,8 +324,7 @@ accept_from:
         cmp     r13, -4095
         jae     .retry_later
         count   shared_counters + M_ACCEPTED
-        count   shared_counters + M_SHED
-        jmp     .next
+        jmp     .count_shed
 .retry_later:
         mov     eax, ACCEPT_RETRY_MS
         jmp     set_alarm
