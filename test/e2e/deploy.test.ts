@@ -632,7 +632,8 @@ describe('cdk8s synth, kubectl apply -f dist on a real single-node cluster', () 
         `[e2e] metrics: ${pagesQuery} = ${await sumOf(pagesQuery)} (sent ${pages}); ${missingQuery} = ${await sumOf(missingQuery)} ` +
           `(sent ${missing + 1}); ${growthQuery} = ${await sumOf(growthQuery)}; sum(increase(...{route="/"}[5m])) = ${increase}\n` +
           `[e2e] access log: ${logs.map((log) => `${log.pod} ${log.access.length} access lines, ${log.events.length} events`).join('; ')}; ` +
-          `a line: ${JSON.stringify(access.find((line) => line.path === '/'))}\n[e2e] a scrape of ${metricsUrl}:\n${scrape}`,
+          `a line of each path:\n${['/', '/missing', '/health', '/metrics'].map((path) => JSON.stringify(access.find((line) => line.path === path))).join('\n')}\n` +
+          `${logs[0].events.map((line) => JSON.stringify(line)).join('\n')}\n[e2e] a scrape of ${metricsUrl}:\n${scrape}`,
       );
     } finally {
       prometheus.kill('SIGTERM');
