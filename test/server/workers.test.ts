@@ -80,6 +80,9 @@ describe.each(archs)('%s: workers', (arch) => {
     const exit = await Promise.race([server.exited, sleep(10_000 * slow).then(() => null)]);
     expect(exit?.code).toBe(1);
     expect(liveWorkers(server)).toEqual([]);
+    // The replacement's own end was clean: no second line (it once inherited the first process's crash flag, so
+    // it exited 1 at the shutdown and was named as a crash too).
+    expect(server.stderr()).toBe(line);
   });
 
   it('a replacement forked while the first process serves keeps none of its descriptors or connections', async () => {
