@@ -218,7 +218,6 @@ become_worker:
         strb    w0, [state, #in_worker]
         strb    wzr, [state, #crashed]          // a replacement's: the first process's crashes are not its own
         str     wzr, [state, #log_used]         // the first process's lines are its own to write
-        strb    wzr, [state, #log_watched]      // (in the first process's epoll set, not in the one it makes)
         // Forget the first process's connections and state.
         adr     x0, conns
         ldr     w1, [state, #max_fd]

@@ -339,11 +339,14 @@ flush_log:
         cmp     x2, #PIPE_BUF
         b.ls    .Lflush_write
         add     x1, unwritten, #PIPE_BUF - 1    // a line is shorter than PIPE_BUF: one ends in the first
+        mov     x2, #PIPE_BUF                   // (else, which cannot be, they go as they are)
 1:      ldrb    w0, [x1]
         cmp     w0, #10
         b.eq    2f
         sub     x1, x1, #1
-        b       1b
+        cmp     x1, unwritten
+        b.hs    1b
+        b       .Lflush_write
 2:      add     x2, x1, #1
         sub     x2, x2, unwritten
 .Lflush_write:
@@ -392,19 +395,22 @@ flush_log:
         .unreq  buffer_end
 
 // watch_log: asks epoll to report once when the log takes more (a full pipe drained): its event ends a batch,
-// which writes the lines that wait.
-// CLOBBERS: x0-x4, x8
+// which writes the lines that wait. The log is re-armed in this process's epoll set, or added to it the first time.
+// CLOBBERS: x0-x5, x8
 watch_log:
+        mov     x5, x30
         ldr     w0, [state, #log_fd]
         mov     w1, #EPOLLOUT
         movk    w1, #EPOLLONESHOT >> 16, lsl #16
         mov     w4, #EPOLL_CTL_MOD
-        ldrb    w2, [state, #log_watched]
-        cbnz    w2, epoll_control
-        mov     w2, #1
-        strb    w2, [state, #log_watched]
-        mov     w4, #EPOLL_CTL_ADD
-        b       epoll_control
+        bl      epoll_control
+        mov     x30, x5
+        cbz     x0, 1f
+        ldr     w0, [state, #log_fd]            // not in the set yet (ENOENT)
+        mov     w1, #EPOLLOUT
+        movk    w1, #EPOLLONESHOT >> 16, lsl #16
+        b       watch
+1:      ret
 
 // note_peer: notes a new connection's client for its log lines: its address as text (an IPv4 one, mapped
 // into IPv6 or not, in dotted decimal; an IPv6 one as RFC 5952 writes it) and its port.
@@ -519,7 +525,8 @@ put_ipv6:
         .unreq  group
 
 // log_start: the start event, in place of the startup lines: the URLs of the server and of its metrics (when
-// they have a port of their own), written as the lines write them.
+// they have a port of their own). The line is written when the event loop starts (event_loop), so that a stdout
+// that is full already is watched like any other time.
 // CLOBBERS: x0-x10
 log_start:
         str     x30, [sp, #-16]!
@@ -531,22 +538,23 @@ log_start:
         mov     w2, #line_url_len
         bl      copy_bytes
         bl      put_any_address
-        ldp     x1, x2, [state, #port_text]     // and its length
-        bl      copy_bytes
+        ldr     w1, [state, #cfg_port]          // (the number: PORT's text may have any number of leading zeros)
+        bl      put_decimal
         ldr     w1, [state, #metrics_fd]
         tbnz    w1, #31, 1f
         adr     x1, line_metrics_url
         mov     w2, #line_metrics_url_len
         bl      copy_bytes
         bl      put_any_address
-        ldp     x1, x2, [state, #metrics_port_text] // and its length
-        bl      copy_bytes
+        ldr     w1, [state, #cfg_metrics_port]
+        bl      put_decimal
         adr     x1, line_metrics_path
         mov     w2, #line_metrics_path_len
         bl      copy_bytes
 1:      mov     w1, #'"'
         strb    w1, [x0], #1
-        b       .Levent_end
+        bl      end_log_line
+        b       .Levent_none
 
 // put_any_address: writes the listeners' address and the colon before the port: "[::]:", or "0.0.0.0:" when
 // the kernel has no IPv6.

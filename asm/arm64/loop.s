@@ -27,7 +27,10 @@ event_loop:
         tbnz    w0, #31, 1f
         mov     w1, #EPOLLIN | EPOLLET
         bl      watch
-1:
+1:      ldr     w0, [state, #log_used]
+        cbz     w0, 2f
+        bl      flush_log                       // the start event, made before there was an epoll set to watch
+2:
         // A tick every TICK_MS drives the connection timers while there are connections, so the busy path
         // never reads the clock; it starts with the first event (start_tick).
         mov     w0, #CLOCK_MONOTONIC

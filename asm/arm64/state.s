@@ -61,7 +61,7 @@ binding_metrics: .skip 1        // open_listener opens METRICS_PORT's listener, 
 access_log:     .skip 1         // ACCESS_LOG=json: the access log is on (log.s)
 in_worker:      .skip 1         // this process is a worker the first process started
 log_is_socket:  .skip 1         // stdout is a socket: the log is sent with MSG_DONTWAIT (open_log)
-log_watched:    .skip 1         // the log's descriptor is in the epoll set (watch_log)
+                .skip 1
 log_us:         .skip 8         // the wall clock of this event batch's lines, in microseconds (read_log_clock)
 log_fd:         .skip 4         // where the log goes, or -1 when it is off
 log_used:       .skip 4         // bytes of lines waiting in log_buffer

@@ -202,7 +202,6 @@ become_worker:
         mov     byte [in_worker], 1
         mov     byte [crashed], 0               ; a replacement's: the first process's crashes are not its own
         mov     dword [log_used], 0             ; the first process's lines are its own to write
-        mov     byte [log_watched], 0           ; (in the first process's epoll set, not in the one it makes)
         ; Forget the first process's connections and state.
         mov     edi, conns
         mov     ecx, [max_fd]

@@ -327,11 +327,14 @@ flush_log:
         cmp     edx, PIPE_BUF
         jbe     .write
         lea     esi, [r8 + PIPE_BUF - 1]        ; a line is shorter than PIPE_BUF: one ends in the first
+        mov     edx, PIPE_BUF                   ; (else, which cannot be, they go as they are)
 .line_end:
         cmp     byte [rsi], `\n`
         je      .cut
         dec     esi
-        jmp     .line_end
+        cmp     esi, r8d
+        jae     .line_end
+        jmp     .write
 .cut:
         lea     edx, [rsi + 1]
         sub     edx, r8d
@@ -386,19 +389,20 @@ flush_log:
         ret
 
 ; watch_log: asks epoll to report once when the log takes more (a full pipe drained): its event ends a batch,
-; which writes the lines that wait.
+; which writes the lines that wait. The log is re-armed in this process's epoll set, or added to it the first time.
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r10, r11
 watch_log:
         push    r8
         mov     edi, [log_fd]
         mov     esi, EPOLLOUT | EPOLLONESHOT
         mov     eax, EPOLL_CTL_MOD
-        cmp     byte [log_watched], 0
-        jne     .control
-        mov     byte [log_watched], 1
-        mov     eax, EPOLL_CTL_ADD
-.control:
         call    epoll_control
+        test    rax, rax
+        jz      .watched
+        mov     edi, [log_fd]                   ; not in the set yet (ENOENT)
+        mov     esi, EPOLLOUT | EPOLLONESHOT
+        call    watch
+.watched:
         pop     r8
         ret
 
@@ -516,7 +520,8 @@ put_ipv6:
         ret
 
 ; log_start: the start event, in place of the startup lines: the URLs of the server and of its metrics (when
-; they have a port of their own), written as the lines write them.
+; they have a port of their own). The line is written when the event loop starts (event_loop), so that a stdout
+; that is full already is watched like any other time.
 ; CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 log_start:
         mov     esi, event_start
@@ -527,25 +532,23 @@ log_start:
         mov     ecx, line_url_len
         rep     movsb
         call    put_any_address
-        mov     rsi, [port_text]
-        mov     ecx, [port_text_len]
-        rep     movsb
+        mov     eax, [cfg_port]                 ; (the number: PORT's text may have any number of leading zeros)
+        call    put_decimal
         cmp     dword [metrics_fd], 0
         jl      .end
         mov     esi, line_metrics_url
         mov     ecx, line_metrics_url_len
         rep     movsb
         call    put_any_address
-        mov     rsi, [metrics_port_text]
-        mov     ecx, [metrics_port_text_len]
-        rep     movsb
+        mov     eax, [cfg_metrics_port]
+        call    put_decimal
         mov     esi, line_metrics_path
         mov     ecx, line_metrics_path_len
         rep     movsb
 .end:
         mov     byte [rdi], '"'
         inc     rdi
-        jmp     end_log_event
+        jmp     end_log_line
 .done:
         ret
 

@@ -29,6 +29,10 @@ event_loop:
         mov     esi, EPOLLIN | EPOLLET
         call    watch
 .timer:
+        cmp     dword [log_used], 0
+        je      .tick
+        call    flush_log                       ; the start event, made before there was an epoll set to watch
+.tick:
         ; A tick every TICK_MS drives the connection timers while there are connections, so the busy path
         ; never reads the clock; it starts with the first event (start_tick).
         mov     edi, CLOCK_MONOTONIC

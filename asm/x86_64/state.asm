@@ -49,7 +49,6 @@ crashed:        resb 1          ; a worker died of a signal or a status other th
 in_worker:      resb 1          ; this process is a worker the first process started
 access_log:     resb 1          ; ACCESS_LOG=json: the access log is on (log.asm)
 log_is_socket:  resb 1          ; stdout is a socket: the log is sent with MSG_DONTWAIT (open_log)
-log_watched:    resb 1          ; the log's descriptor is in the epoll set (watch_log)
 log_fd:         resd 1          ; where the log goes, or -1 when it is off
 log_used:       resd 1          ; bytes of lines waiting in log_buffer
 log_second:     resd 1          ; the Unix time log_time_text shows

@@ -3,7 +3,7 @@
 // the client's own port, the bytes it received, the bytes it sent as the path, its clock.
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
-import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -246,6 +246,61 @@ describe.each(archs)('%s: access log', (arch) => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toBe('asm-web-service: ACCESS_LOG=json cannot open stdout without blocking (/proc/self/fd/1)\n');
     } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('a pipe that is full from the start: the lines wait, and go out when it drains, with no other event to wake the server', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'asm-web-service-log-'));
+    const fifo = path.join(folder, 'stdout');
+    await execa('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const filler = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const stdout = openSync(fifo, constants.O_WRONLY);
+    const drain = () => {
+      const chunks: Buffer[] = [];
+      for (;;) {
+        const chunk = Buffer.alloc(65536);
+        let got = 0;
+        try {
+          got = readSync(reader, chunk);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw error;
+        }
+        if (got === 0) break;
+        chunks.push(chunk.subarray(0, got));
+      }
+      return Buffer.concat(chunks).toString('latin1');
+    };
+    const [file, args] = commandFor(arch);
+    const port = await freePort();
+    let child;
+    try {
+      for (;;) {
+        try {
+          writeSync(filler, `${'x'.repeat(4095)}\n`);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw error;
+        }
+      }
+      child = spawn(file, args, { env: { PORT: String(port), DRAIN_SECONDS: '0', ...LOG }, stdio: ['ignore', stdout, 'ignore'] });
+      const ready = () => roundTrip(port, request('GET', '/health', ['Connection: close']), 500).then(({ received }) => received.length > 0);
+      expect(await eventually(ready, 10_000 * slow, 100)).toBe(true);
+      await sleep(300 * slow);
+      // One read takes the filler (a pipe holds 64 KiB): the server's lines were not in it, they waited.
+      const filled = Buffer.alloc(65536);
+      const got = readSync(reader, filled);
+      expect(filled.subarray(0, got).toString('latin1')).not.toContain('{');
+      // Now the pipe has room and nothing else happens: the server must write what waits on its own.
+      let text = filled.subarray(0, got).toString('latin1');
+      expect(await eventually(() => (text += drain()).includes('"path":"/health"'), 3000 * slow, 50)).toBe(true);
+      const lines = text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Line);
+      expect(lines[0]).toMatchObject({ event: 'start', url: `http://[::]:${port}` });
+    } finally {
+      child?.kill('SIGKILL');
+      for (const fd of [reader, filler, stdout]) closeSync(fd);
       rmSync(folder, { recursive: true, force: true });
     }
   });
