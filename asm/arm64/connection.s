@@ -169,14 +169,13 @@ serve_input:
         strb    w3, [conn, #C_RFLAGS]           // an unfinished head's R_HEAD, for its 408 (on_timeout)
         cbz     x0, .Lserve_send                // the head is not complete yet
         bl      count_request
+        str     w1, [entry, #E_COUNTER]
+        str     pos, [entry, #E_HEAD]
         adr     x1, response_metrics
         cmp     x0, x1
         b.ne    1f
         bl      render_metrics
-1:      ldrb    w1, [state, #access_log]
-        cbnz    w1, .Lserve_log
-.Lserve_logged:
-        ldrb    w1, [conn, #C_FLAGS]
+1:      ldrb    w1, [conn, #C_FLAGS]
         and     w1, w1, #~F_INHEAD              // the head is done: the next one gets a timer of its own
         strb    w1, [conn, #C_FLAGS]
         add     pos, pos, w2
@@ -217,12 +216,6 @@ serve_input:
         bl      send_batch                      // then answer the rest
         b.cs    .Lserve_stopped
         b       .Lserve_batch
-.Lserve_log:
-        adr     x1, read_buffer
-        add     x1, x1, pos, uxtw
-        sub     w5, have, pos
-        bl      log_request
-        b       .Lserve_logged
 .Lserve_keep_rest:
         bl      keep_input
         ldrb    w0, [conn, #C_FLAGS]
@@ -345,9 +338,11 @@ head_complete:
         ret
 
 // send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
-// pending response, and the input after that response's request is kept to be answered later.
+// pending response, and the input after that response's request is kept to be answered later: the requests
+// after it are counted again then, so their counts are taken back now. A response handed to the kernel, whole
+// or in part, gets its access log line here, once.
 // IN: conn, fd, have = bytes in read_buffer, gathered = entries in batch (> 0)
-// OUT: C = 1 when the connection is no longer reading   CLOBBERS: x0-x12, x23
+// OUT: C = 1 when the connection is no longer reading   CLOBBERS: x0-x14, x16, x17, x23
 send_batch:
         entry   .req x11
         str     x30, [sp, #-16]!
@@ -368,6 +363,9 @@ send_batch:
         adr     entry, batch
         mov     w2, gathered
 .Lbatch_find:
+        ldrb    w1, [state, #access_log]
+        cbnz    w1, .Lbatch_log
+.Lbatch_logged:
         ldr     w1, [entry, #E_LEN]
         subs    x0, x0, x1
         b.lo    .Lbatch_partial
@@ -389,12 +387,31 @@ send_batch:
         ldr     x0, [entry, #E_BODY]
         str     x0, [conn, #C_BODY]
         ldr     pos, [entry, #E_POS]            // the requests after this one are answered later
-        bl      keep_input
+        mov     x4, #-1
+1:      subs    w2, w2, #1
+        b.eq    2f
+        add     entry, entry, #ENTRY_SIZE
+        ldr     w1, [entry, #E_COUNTER]
+        adr     x16, shared_counters + M_REQUESTS
+        add     x16, x16, x1, lsl #3
+        shared_add x16, x4, w1
+        b       1b
+2:      bl      keep_input
         bl      start_write_timer
 .Lbatch_closed:
         set_carry
         ldr     x30, [sp], #16
         ret
+.Lbatch_log:
+        stp     x0, entry, [sp, #-16]!
+        ldp     w0, w3, [entry, #E_RESP]        // and E_FLAGS
+        ldr     w5, [entry, #E_HEAD]
+        adr     x1, read_buffer
+        add     x1, x1, x5
+        sub     w5, have, w5
+        bl      log_request                     // (keeps x2)
+        ldp     x0, entry, [sp], #16
+        b       .Lbatch_logged
         .unreq  entry
 
 // flush_pending: writes more of the pending response, once it is all out, goes on with the connection.

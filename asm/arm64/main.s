@@ -66,13 +66,15 @@
         .equ    P_ADDR_LEN, 10          // byte
         .equ    P_ADDR, 16              // the client's address as text (at most 39 bytes: 8 groups of an IPv6 one)
 
-// Batch entry: a response gathered for one writev, and where its request's head ended.
+// Batch entry: a response gathered for one writev, and where its request's head began and ended.
         .equ    E_RESP, 0               // word: response descriptor
         .equ    E_FLAGS, 4              // word: R_*
         .equ    E_POS, 8                // word: input offset just after the request's head
         .equ    E_LEN, 12               // word: bytes of the response
         .equ    E_BODY, 16              // xword: the request's body length
-        .equ    ENTRY_SIZE, 24
+        .equ    E_HEAD, 24              // word: input offset of the request's head (its access log line)
+        .equ    E_COUNTER, 28           // word: its counter among the shared counters' requests (count_request)
+        .equ    ENTRY_SIZE, 32
 
 // The Date line of every response: "Date: ", the IMF-fixdate (date.s), CRLF.
         .equ    DATE_PREFIX_LEN, 6

@@ -64,7 +64,8 @@ map_shared_counters:
         b       exit
 
 // count_request: counts an answered request by its response's status and its route.
-// IN: x0 = response descriptor, w10 = the request's facts (parse_request)   CLOBBERS: x1, x16, x17
+// IN: x0 = response descriptor, w10 = the request's facts (parse_request)   OUT: w1 = its counter's index
+// CLOBBERS: x5, x16, x17
 count_request:
         ldrb    w1, [x0, #D_STATUS_INDEX]
         mov     w16, #ROUTE_OTHER               // the route: the first of "/", "/health", "/metrics" it is
@@ -79,7 +80,7 @@ count_request:
         add     w1, w1, w16
         adr     x16, shared_counters + M_REQUESTS
         add     x16, x16, x1, lsl #3
-        shared_add x16, #1, w1
+        shared_add x16, #1, w5
         ret
 
 // render_metrics: makes the connection's /metrics response in its metrics page, from the shared counters: the

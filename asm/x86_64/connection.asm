@@ -161,16 +161,17 @@ serve_input:
         call    count_request
         cmp     eax, response_metrics
         jne     .answer
+        push    rcx
         call    render_metrics
+        pop     rcx
 .answer:
-        cmp     byte [access_log], 0
-        jne     .log
-.logged:
         and     byte [rbx + C_FLAGS], ~F_INHEAD ; the head is done: the next one gets a timer of its own
-        add     r14d, edx
-        mov     [rbx + C_BODY], r9
         imul    edi, r15d, ENTRY_SIZE
         add     rdi, batch
+        mov     [rdi + E_HEAD], r14d
+        mov     [rdi + E_COUNTER], ecx
+        add     r14d, edx
+        mov     [rbx + C_BODY], r9
         mov     [rdi + E_RESP], eax
         mov     [rdi + E_POS], r14d
         mov     [rdi + E_BODY], r9
@@ -210,12 +211,6 @@ serve_input:
         call    send_batch                      ; then answer the rest
         jc      .stopped
         jmp     .batch
-.log:
-        lea     esi, [r14 + read_buffer]
-        mov     ecx, r13d
-        sub     ecx, r14d
-        call    log_request
-        jmp     .logged
 .keep_rest:
         call    keep_input
         test    byte [rbx + C_FLAGS], F_EOF
@@ -324,7 +319,9 @@ head_complete:
         ret
 
 ; send_batch: writes the gathered responses with one writev. What the socket does not take becomes the
-; pending response, and the input after that response's request is kept to be answered later.
+; pending response, and the input after that response's request is kept to be answered later: the requests
+; after it are counted again then, so their counts are taken back now. A response handed to the kernel, whole
+; or in part, gets its access log line here, once.
 ; IN: rbx, r12d, r13d = bytes in read_buffer, r15d = entries in batch (> 0)
 ; OUT: CF = 1 when the connection is no longer reading   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 send_batch:
@@ -347,6 +344,9 @@ send_batch:
         mov     r11d, batch
         mov     edx, r15d
 .find:
+        cmp     byte [access_log], 0
+        jne     .log
+.logged:
         mov     ecx, [r11 + E_LEN]
         sub     rax, rcx
         jb      .partial
@@ -370,11 +370,32 @@ send_batch:
         mov     eax, [date_second]
         mov     [rbx + C_DATE], eax
         mov     r14d, [r11 + E_POS]             ; the requests after this one are answered later
+.take_back:
+        dec     edx
+        jz      .taken_back
+        add     r11, ENTRY_SIZE
+        mov     ecx, [r11 + E_COUNTER]
+        lock dec qword [shared_counters + M_REQUESTS + rcx*8]
+        jmp     .take_back
+.taken_back:
         call    keep_input
         call    start_write_timer
 .closed:
         stc
         ret
+.log:
+        push    rax
+        push    r11
+        mov     eax, [r11 + E_RESP]
+        mov     r8d, [r11 + E_FLAGS]
+        mov     esi, [r11 + E_HEAD]
+        mov     ecx, r13d
+        sub     ecx, esi
+        add     esi, read_buffer
+        call    log_request                     ; (keeps rdx)
+        pop     r11
+        pop     rax
+        jmp     .logged
 
 ; flush_pending: writes more of the pending response; once it is all out, goes on with the connection.
 ; The response keeps the Date it started with: when the second has changed since, its Date line is made

@@ -54,13 +54,15 @@ P_PORT          equ 8           ; word: the client's port
 P_ADDR_LEN      equ 10          ; byte
 P_ADDR          equ 16          ; the client's address as text (at most 39 bytes: 8 groups of an IPv6 one)
 
-; Batch entry: a response gathered for one writev, and where its request's head ended.
+; Batch entry: a response gathered for one writev, and where its request's head began and ended.
 E_RESP          equ 0           ; dword: response descriptor
 E_FLAGS         equ 4           ; dword: R_*
 E_POS           equ 8           ; dword: input offset just after the request's head
 E_LEN           equ 12          ; dword: bytes of the response
 E_BODY          equ 16          ; qword: the request's body length
-ENTRY_SIZE      equ 24
+E_HEAD          equ 24          ; dword: input offset of the request's head (its access log line)
+E_COUNTER       equ 28          ; dword: its counter among the shared counters' requests (count_request)
+ENTRY_SIZE      equ 32
 
 ; The Date line of every response: "Date: ", the IMF-fixdate (date.asm), CRLF.
 DATE_PREFIX_LEN equ 6

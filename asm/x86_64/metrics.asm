@@ -64,7 +64,7 @@ map_shared_counters:
         jmp     exit
 
 ; count_request: counts an answered request by its response's status and its route.
-; IN: eax = response descriptor, r10d = the request's facts (parse_request)   CLOBBERS: rcx
+; IN: eax = response descriptor, r10d = the request's facts (parse_request)   OUT: ecx = its counter's index
 count_request:
         movzx   ecx, byte [rax + D_STATUS_INDEX]
         test    r10b, Q_PAGE

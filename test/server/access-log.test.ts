@@ -305,6 +305,41 @@ describe.each(archs)('%s: access log', (arch) => {
     }
   });
 
+  it('requests pipelined behind a response the client is slow to read are counted and logged once each', async () => {
+    // A client with a 4 KiB receive buffer sends them all, then reads slowly: the server's writes stop part-way,
+    // and what follows the response in flight is answered later (python3: node cannot set SO_RCVBUF).
+    const server = await startServer(arch, { env: LOG });
+    const pipelined = 3000;
+    const client = [
+      'import socket, sys, time',
+      's = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)',
+      `s.connect(("127.0.0.1", ${server.port}))`,
+      `s.sendall(b"GET / HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n" * ${pipelined - 1} + b"GET / HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n")`,
+      'time.sleep(0.5); data = b""',
+      'while True:',
+      '    chunk = s.recv(65536)',
+      '    if not chunk: break',
+      '    data += chunk; time.sleep(0.001)',
+      'print(data.count(b"HTTP/1.1 200 OK"))',
+    ].join('\n');
+    const { stdout } = await execa('python3', ['-c', client], { timeout: 60_000 * slow });
+    expect(Number(stdout.trim())).toBe(pipelined);
+    // Lines once they hold still (a line that found the buffer full is counted as dropped instead).
+    let count = -1;
+    await eventually(() => {
+      const now = accessLines(server.stdout()).length;
+      const steady = now === count;
+      count = now;
+      return steady;
+    }, 10_000 * slow, 300);
+    const lines = accessLines(server.stdout());
+    expect(lines.every((line) => line.path === '/' && line.status === 200)).toBe(true);
+    const scrape = (await roundTrip(server.port, request('GET', '/metrics', ['Connection: close']), patience)).received.toString();
+    expect(scrape).toContain(`asm_web_service_http_requests_total{route="/",code="200"} ${pipelined}\n`);
+    const dropped = Number(/^asm_web_service_access_log_dropped_lines_total (\d+)$/m.exec(scrape)?.[1]);
+    expect(lines.length + dropped).toBe(pipelined);
+  });
+
   it('stdout that is a pipe (reopened non-blocking) which stops being read: serving goes on, lines wait or are dropped and counted, none is torn', async () => {
     // A FIFO opened read-write by the shell, so that nobody reads it until the test does: the server's stdout
     // is a real pipe (the container runtime's case), not the socket node gives a child.
