@@ -198,7 +198,8 @@ log_request:
         str     xzr, [peer, #P_SINCE]
         cbz     x1, 3f
         ldr     x2, [state, #log_us]
-        sub     x1, x2, x1
+        subs    x1, x2, x1
+        csel    x1, x1, xzr, pl                 // the wall clock was set back meanwhile: nothing to tell
 3:      bl      put_decimal
         bl      end_log_line
 .Llog_done:
@@ -593,9 +594,13 @@ log_drain_ended:
         b.cs    .Levent_none
         b       .Levent_end
 
-// log_worker_replaced: the worker_replaced event: a worker started in the slot of one that ended.
+// log_worker_replaced: the worker_replaced event: a worker started in the slot of one that ended (none when the
+// fork failed: it is tried again).
 // IN: worker (w22) = the slot   CLOBBERS: x0-x10
 log_worker_replaced:
+        add     x1, state, #child_pids
+        ldr     w1, [x1, w22, uxtw #2]
+        cbz     w1, .Levent_return
         str     x30, [sp, #-16]!
         adr     x1, event_worker_replaced
         mov     w2, #event_worker_replaced_len
@@ -610,7 +615,7 @@ log_worker_replaced:
         mov     w2, #line_worker_pid_len
         bl      copy_bytes
         add     x1, state, #child_pids
-        ldr     w1, [x1, w22, uxtw #2]          // (0 when the fork failed: it is tried again)
+        ldr     w1, [x1, w22, uxtw #2]
         bl      put_decimal
         b       .Levent_end
 
@@ -635,6 +640,7 @@ log_exit:
         bl      end_log_event
 .Levent_none:
         ldr     x30, [sp], #16
+.Levent_return:
         ret
 
 // log_event: appends the start of a lifecycle line, `{"time":"...","event":"NAME","pid":N`, to which the caller

@@ -196,6 +196,8 @@ log_request:
         jz      .duration
         neg     rax
         add     rax, [log_us]
+        jns     .duration
+        xor     eax, eax                        ; the wall clock was set back meanwhile: nothing to tell
 .duration:
         call    put_decimal
         call    end_log_line
@@ -593,9 +595,12 @@ log_drain_ended:
 .done:
         ret
 
-; log_worker_replaced: the worker_replaced event: a worker started in the slot of one that ended.
+; log_worker_replaced: the worker_replaced event: a worker started in the slot of one that ended (none when the
+; fork failed: it is tried again).
 ; IN: eax = the slot (worker index)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 log_worker_replaced:
+        cmp     dword [child_pids + rax*4], 0
+        je      .done
         push    rax
         mov     esi, event_worker_replaced
         mov     ecx, event_worker_replaced_len
@@ -611,7 +616,7 @@ log_worker_replaced:
         mov     esi, line_worker_pid
         mov     ecx, line_worker_pid_len
         rep     movsb
-        mov     eax, [child_pids + rax*4]       ; (0 when the fork failed: it is tried again)
+        mov     eax, [child_pids + rax*4]
         call    put_decimal
         jmp     end_log_event
 .done:
