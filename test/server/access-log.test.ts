@@ -17,6 +17,7 @@ import {
   runBinary,
   slowdown,
   startServer,
+  steadyValue,
   stopAllServers,
   type ServerHandle,
 } from '../support/server.js';
@@ -325,13 +326,7 @@ describe.each(archs)('%s: access log', (arch) => {
     const { stdout } = await execa('python3', ['-c', client], { timeout: 60_000 * slow });
     expect(Number(stdout.trim())).toBe(pipelined);
     // Lines once they hold still (a line that found the buffer full is counted as dropped instead).
-    let count = -1;
-    await eventually(() => {
-      const now = accessLines(server.stdout()).length;
-      const steady = now === count;
-      count = now;
-      return steady;
-    }, 10_000 * slow, 300);
+    await steadyValue(() => accessLines(server.stdout()).length, 10_000 * slow, 300);
     const lines = accessLines(server.stdout());
     expect(lines.every((line) => line.path === '/' && line.status === 200)).toBe(true);
     const scrape = (await roundTrip(server.port, request('GET', '/metrics', ['Connection: close']), patience)).received.toString();

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batch, type HeadKind } from '../support/fuzz.js';
 import { BadDate, MalformedResponse, allowedResponses, converse, exchange, golden, parseResponses, request, show, type ConversationEnding } from '../support/http.js';
-import { archs, builtPage, eventually, slowdown, startServer, steadyFdCount, stopAllServers, type Arch } from '../support/server.js';
+import { archs, builtPage, eventually, slowdown, startServer, steadyFdCount, steadyValue, stopAllServers, type Arch } from '../support/server.js';
 
 /**
  * Heads per architecture by default. The test client, not the server, sets the pace (about 13,000-20,000 heads/s
@@ -106,13 +106,7 @@ describe.each(archs)('%s: randomized hostile input', (arch) => {
 
     // Every response has its log line, or is counted as a dropped line: the fuzz's, and the two /health.
     const accessLines = () => server.stdout().split('\n').filter((line) => line !== '' && !line.includes('"event":'));
-    let lineCount = -1;
-    await eventually(() => {
-      const now = accessLines().length;
-      const steady = now === lineCount;
-      lineCount = now;
-      return steady;
-    }, 5000 * slowdown(arch), 300);
+    const lineCount = await steadyValue(() => accessLines().length, 5000 * slowdown(arch), 300);
     const scrape = await exchange(server.port, request('GET', '/metrics'), { responses: 1, timeoutMs: 3000 * slowdown(arch) });
     const dropped = Number(/^asm_web_service_access_log_dropped_lines_total (\d+)$/m.exec(scrape.responses[0].body.toString())?.[1]);
     const lines = accessLines().slice(0, lineCount).map((line) => JSON.parse(line) as { status: number; path: string });

@@ -16,6 +16,7 @@ import {
   runBinary,
   slowdown,
   startServer,
+  steadyValue,
   stopAllServers,
 } from '../support/server.js';
 
@@ -282,13 +283,7 @@ describe.each(archs)('%s: metrics', (arch) => {
       expect(await eventually(() => !processAlive(victim) && server.workerPids().length === 2, 5000 * slow)).toBe(true);
       // The connections the victim held end at once in the kernel; the test sees their ends a little later, so
       // it counts them once the count holds still.
-      let lost = -1;
-      await eventually(() => {
-        const now = held.filter((connection) => connection.ending !== 'open').length;
-        const steady = now === lost && now > 0;
-        lost = now;
-        return steady;
-      }, patience, 200);
+      const lost = await steadyValue(() => held.filter((connection) => connection.ending !== 'open').length, patience, 200, (n) => n > 0);
       expect(lost).toBeGreaterThan(0);
       const after = samplesOf((await scrape(server.port, patience)).body.toString('utf8'));
       expect(after.get(requests('/health', 200))).toBe(count + 12);

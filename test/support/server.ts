@@ -305,14 +305,19 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
-/** The server's descriptor count once it holds still for `everyMs` (connections of earlier probes closing). */
-export async function steadyFdCount(server: ServerHandle, timeoutMs: number, everyMs = 100): Promise<number> {
-  let last = -1;
+/** A value once two reads `everyMs` apart agree (and, if given, it is accepted), or the last read at the deadline. */
+export async function steadyValue(read: () => number, timeoutMs: number, everyMs = 100, accept: (value: number) => boolean = () => true): Promise<number> {
+  let last = NaN;
   await eventually(() => {
-    const now = server.fdCount();
-    const steady = now === last;
+    const now = read();
+    const steady = now === last && accept(now);
     last = now;
     return steady;
   }, timeoutMs, everyMs);
   return last;
+}
+
+/** The server's descriptor count once it holds still for `everyMs` (connections of earlier probes closing). */
+export function steadyFdCount(server: ServerHandle, timeoutMs: number, everyMs = 100): Promise<number> {
+  return steadyValue(() => server.fdCount(), timeoutMs, everyMs);
 }
