@@ -646,10 +646,11 @@ log_exit:
 // log_event: appends the start of a lifecycle line, `{"time":"...","event":"NAME","pid":N`, to which the caller
 // adds (the first process's events only: a worker's start and drain are the server's).
 // IN: x1 = `"event":"NAME","pid":`, w2 = its length   OUT: x0 = where the line goes on; C = 1 when no line is to
-// be made (the log is off, or no room)   CLOBBERS: x1-x9
+// be made (the log is off, this is a worker, or no room)   CLOBBERS: x1-x9
 log_event:
-        ldrb    w0, [state, #access_log]
-        cbz     w0, 1f
+        ldrh    w0, [state, #access_log]        // and in_worker, the byte after it
+        cmp     w0, #1                          // the log on, in the first process
+        b.ne    1f
         stp     x1, x2, [sp, #-32]!
         str     x30, [sp, #16]
         bl      read_log_clock

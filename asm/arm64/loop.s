@@ -351,8 +351,6 @@ on_signal:
         mov     w2, #1000
         umaddl  x9, w1, w2, x9
         str     x9, [state, #drain_end_ms]
-        ldrb    w0, [state, #in_worker]
-        cbnz    w0, .Lsignal_forward_all
         str     x30, [sp, #-16]!
         bl      log_drain_begun
         ldr     x30, [sp], #16
@@ -504,10 +502,7 @@ stop_accepting:
         str     x30, [sp, #-16]!
         mov     w0, #1
         strb    w0, [state, #stopped]
-        ldrb    w0, [state, #in_worker]
-        cbnz    w0, .Lstop_listeners
         bl      log_drain_ended
-.Lstop_listeners:
         ldr     w1, [state, #worker_slots]
         add     x2, state, #listen_fds
 .Lstop_close_listener:
@@ -577,10 +572,8 @@ finish:
         bl      report_end
         b       finish
 .Lfinish_exit:
-        ldrb    w0, [state, #in_worker]
-        cbnz    w0, 1f
         bl      log_exit
-1:      ldr     w0, [state, #log_used]
+        ldr     w0, [state, #log_used]
         cbz     w0, 2f
         bl      flush_log                       // what the log takes now: nothing waits for it any more
 2:      ldrb    w0, [state, #crashed]

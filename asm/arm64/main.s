@@ -206,6 +206,9 @@ _start:
         .if     EPOLL_DATA != 8 || EPOLL_EVENT_SIZE != 16
         .error  "aarch64's struct epoll_event: u32 events, padding, u64 data at 8 (watch stores events and data as a pair)"
         .endif
+        .if     in_worker != access_log + 1
+        .error  "log_event loads access_log and in_worker with one ldrh"
+        .endif
         .if     LOG_LINE_MAX >= PIPE_BUF || LOG_BUFFER - LOG_LINE_MAX < PIPE_BUF
         .error  "a line fits one write to a pipe (flush_log), and a nearly full log_buffer holds a whole write"
         .endif

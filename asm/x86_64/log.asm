@@ -641,10 +641,12 @@ log_exit:
 ; log_event: appends a lifecycle line, `{"time":"...","event":"NAME","pid":N` and what the caller adds, and
 ; writes it at once (the first process's events only: a worker's start and drain are the server's).
 ; IN: esi = `"event":"NAME","pid":`, ecx = its length   OUT: rdi = where the line goes on; CF = 1 when no line
-;     is to be made (the log is off, or no room)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
+;     is to be made (the log is off, this is a worker, or no room)   CLOBBERS: rax, rcx, rdx, rsi, rdi, r8-r11
 log_event:
         cmp     byte [access_log], 0
         je      .none
+        cmp     byte [in_worker], 0
+        jne     .none
         push    rsi
         push    rcx
         call    read_log_clock

@@ -368,8 +368,6 @@ on_signal:
         mov     byte [draining], 1
         imul    ecx, [cfg_drain], 1000
         add     rax, rcx
-        cmp     byte [in_worker], 0
-        jne     .end_delay
         push    rax
         call    log_drain_begun
         pop     rax
@@ -499,10 +497,7 @@ sweep_timers:
 ; CLOBBERS: rax, rbx, rcx, rdx, rsi, rdi, r8-r15
 stop_accepting:
         mov     byte [stopped], 1
-        cmp     byte [in_worker], 0
-        jne     .close_listeners
         call    log_drain_ended
-.close_listeners:
         mov     r13d, [worker_slots]
 .close_listener:
         dec     r13d
@@ -570,10 +565,7 @@ finish:
         call    report_end
         jmp     finish
 .exit:
-        cmp     byte [in_worker], 0
-        jne     .last_lines
         call    log_exit
-.last_lines:
         cmp     dword [log_used], 0
         je      .end
         call    flush_log                       ; what the log takes now: nothing waits for it any more
